@@ -1,0 +1,1 @@
+"""claimdesk: motor-insurance claim complaint desk."""

@@ -1,0 +1,211 @@
+"""Claims API: thin routes over claims.service."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.dependencies import ClaimsLister, ClaimsReader, ClaimsWriter, ProgressReader
+from app.claims import service
+from app.claims.schemas import (
+    CLAIM_NO_PATTERN,
+    ClaimPage,
+    ClaimRead,
+    ClaimUpsert,
+    ProgressRead,
+    StageEventCreate,
+    StageEventRead,
+)
+from app.claims.stages import Stage
+from app.core.concurrency import etag, expected_version
+from app.core.db import get_read_session, get_session
+from app.core.deps import Language, Now, RequestId
+from app.core.errors import problem_doc_responses
+from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+
+router = APIRouter(prefix="/v1/claims", tags=["claims"])
+
+ClaimNoPath = Annotated[
+    str,
+    Path(
+        pattern=CLAIM_NO_PATTERN,
+        description="The core claims system's claim number (ASCII letters, digits, `.`, `_`, `-`).",
+        examples=["CLM-2026-000123"],
+    ),
+]
+IfMatch = Annotated[
+    str | None,
+    Header(description="The ETag last read; a stale one is refused with 412.", examples=['"3"']),
+]
+WriteSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
+ReadSession = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
+
+
+def _ctx(request: Request) -> service.DeadlineContext:
+    return request.app.state.deadlines
+
+
+Ctx = Annotated[service.DeadlineContext, Depends(_ctx)]
+
+
+@router.put(
+    "/{claim_no}",
+    operation_id="claims_upsert",
+    summary="Create or update a claim",
+    response_model=ClaimRead,
+    status_code=200,
+    responses={
+        201: {"description": "Created", "model": ClaimRead},
+        **problem_doc_responses(400, 401, 403, 412, 413, 422),
+    },
+)
+async def upsert_claim(
+    claim_no: ClaimNoPath,
+    body: ClaimUpsert,
+    response: Response,
+    principal: ClaimsWriter,
+    session: WriteSession,
+    now: Now,
+    lang: Language,
+    ctx: Ctx,
+    request_id: RequestId,
+    if_match: IfMatch = None,
+) -> ClaimRead:
+    """Create a claim (201) or replace its details (200) as the core claims system holds them."""
+    claim, created = await service.upsert_claim(
+        session,
+        claim_no=claim_no,
+        body=body,
+        expected_version=expected_version(if_match),
+        actor=service.Actor(principal, request_id),
+        now=now,
+        ctx=ctx,
+        lang=lang,
+    )
+    response.status_code = 201 if created else 200
+    response.headers["ETag"] = etag(claim.version)
+    if created:
+        response.headers["Location"] = f"/v1/claims/{claim_no}"
+    return claim
+
+
+@router.get(
+    "",
+    operation_id="claims_list",
+    summary="List claims",
+    response_model=ClaimPage,
+    responses=problem_doc_responses(401, 403, 422),
+)
+async def list_claims(
+    principal: ClaimsLister,
+    session: ReadSession,
+    now: Now,
+    lang: Language,
+    stage: Annotated[Stage | None, Query(description="Only claims in this stage.")] = None,
+    overdue: Annotated[
+        bool | None,
+        Query(description="Only claims with (true) or without (false) an overdue deadline."),
+    ] = None,
+    region: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> ClaimPage:
+    """Claims newest first, filtered by stage, overdue and region, in cursor pages."""
+    return await service.list_claims(
+        session,
+        stage=stage,
+        overdue=overdue,
+        region=region,
+        limit=limit,
+        cursor=cursor,
+        lang=lang,
+        now=now,
+    )
+
+
+@router.get(
+    "/{claim_no}",
+    operation_id="claims_get",
+    summary="Get a claim",
+    response_model=ClaimRead,
+    responses=problem_doc_responses(401, 403, 404, 422),
+)
+async def get_claim(
+    claim_no: ClaimNoPath,
+    response: Response,
+    principal: ClaimsReader,
+    session: ReadSession,
+    now: Now,
+    lang: Language,
+    ctx: Ctx,
+) -> ClaimRead:
+    """The claim with its stage, full stage history and deadlines (with ETag)."""
+    claim = await service.get_claim(session, claim_no=claim_no, lang=lang, now=now, ctx=ctx)
+    response.headers["ETag"] = etag(claim.version)
+    return claim
+
+
+@router.post(
+    "/{claim_no}/stage-events",
+    operation_id="claims_record_stage_event",
+    summary="Record a stage change",
+    response_model=StageEventRead,
+    status_code=201,
+    responses={
+        200: {
+            "description": "This event_id was already recorded; nothing changed",
+            "model": StageEventRead,
+        },
+        **problem_doc_responses(400, 401, 403, 404, 409, 412, 413, 422),
+    },
+)
+async def record_stage_event(
+    claim_no: ClaimNoPath,
+    body: StageEventCreate,
+    response: Response,
+    principal: ClaimsWriter,
+    session: WriteSession,
+    now: Now,
+    lang: Language,
+    ctx: Ctx,
+    request_id: RequestId,
+    if_match: IfMatch = None,
+) -> StageEventRead:
+    """Move the claim to a stage; 409 names the allowed next stages when the move is illegal."""
+    result, created = await service.record_stage_event(
+        session,
+        claim_no=claim_no,
+        body=body,
+        expected_version=expected_version(if_match),
+        actor=service.Actor(principal, request_id),
+        now=now,
+        ctx=ctx,
+        lang=lang,
+    )
+    response.status_code = 201 if created else 200
+    response.headers["ETag"] = etag(result.version)
+    return result
+
+
+@router.get(
+    "/{claim_no}/progress",
+    operation_id="claims_get_progress",
+    summary="Get a claim's progress (customer view)",
+    response_model=ProgressRead,
+    responses=problem_doc_responses(401, 403, 404, 422),
+)
+async def get_progress(
+    claim_no: ClaimNoPath,
+    request: Request,
+    principal: ProgressReader,
+    now: Now,
+    lang: Language,
+    ctx: Ctx,
+) -> Response:
+    """Where the claim is, what comes next, what is missing and by when; personal data masked."""
+    body = await service.get_progress_json(
+        request.app.state.db.raw, claim_no=claim_no, lang=lang, now=now, ctx=ctx
+    )
+    return Response(body, media_type="application/json", headers={"Content-Language": lang})

@@ -1,0 +1,618 @@
+"""Claims: upsert, stage events, reads. Keeps the progress document current in each write."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.auth.service import Principal
+from app.claims import progress
+from app.claims.models import Claim, ClaimStageEvent
+from app.claims.schemas import (
+    ClaimPage,
+    ClaimRead,
+    ClaimSummary,
+    ClaimUpsert,
+    StageEventCreate,
+    StageEventRead,
+    StageHistoryEntry,
+)
+from app.claims.stages import IllegalMove, ReasonRequired, Stage, check_move
+from app.core.concurrency import check_version
+from app.core.db import RawReader
+from app.core.errors import IllegalTransition, NotFound, PreconditionFailed, Unprocessable
+from app.core.masking import mask_name, mask_phone, mask_plate
+from app.core.pagination import decode_cursor, encode_cursor
+from app.deadlines.calendar import WorkCalendar
+from app.deadlines.compute import (
+    ClaimFacts,
+    Deadline,
+    StageMove,
+    compute_claim_deadlines,
+    outstanding_documents,
+    repeat_document_request,
+)
+from app.deadlines.rules import Profile
+
+# Clocks of the claims system and ours differ a little; beyond this an event is in the future.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class DeadlineContext:
+    """The jurisdiction profile and working-day calendar deadlines are computed with."""
+
+    profile: Profile
+    calendar: WorkCalendar
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change, for the history and the audit log."""
+
+    principal: Principal
+    request_id: str | None
+
+
+# ---------------------------------------------------------------- state → document
+
+
+def _move_dict(event: StageEventCreate | ClaimStageEvent, recorded_at: datetime) -> dict[str, Any]:
+    stage = event.stage if isinstance(event, StageEventCreate) else event.to_stage
+    return {
+        "to_stage": str(stage),
+        "occurred_at": event.occurred_at.isoformat(),
+        "recorded_at": recorded_at.isoformat(),
+        "missing_documents": event.missing_documents,
+        "amount": None if event.amount is None else str(event.amount),
+    }
+
+
+def _facts(
+    reported_at: datetime,
+    coverage_type: str,
+    advance_paid_at: datetime | None,
+    moves: list[dict[str, Any]],
+) -> ClaimFacts:
+    return ClaimFacts(
+        reported_at=reported_at,
+        coverage_type=coverage_type,
+        advance_paid_at=advance_paid_at,
+        moves=tuple(
+            StageMove(
+                to_stage=m["to_stage"],
+                occurred_at=datetime.fromisoformat(m["occurred_at"]),
+                recorded_at=datetime.fromisoformat(m["recorded_at"]),
+                missing_documents=None
+                if m["missing_documents"] is None
+                else tuple(m["missing_documents"]),
+                amount=None if m["amount"] is None else Decimal(m["amount"]),
+            )
+            for m in moves
+        ),
+    )
+
+
+def _deadline_dict(d: Deadline) -> dict[str, Any]:
+    return {
+        "code": d.code,
+        "basis": d.basis,
+        "description": d.description,
+        "started_at": d.started_at.isoformat(),
+        "due_at": d.due_at.isoformat(),
+        "stopped_at": None if d.stopped_at is None else d.stopped_at.isoformat(),
+        "state": d.state,
+        "provisional": d.provisional,
+        "due_ts": d.due_at.timestamp(),
+    }
+
+
+@dataclass
+class _Derived:
+    doc: dict[str, Any]
+    next_due_at: datetime | None
+    repeat_request: bool
+
+
+def _derive(
+    *,
+    claim_no: str,
+    stage: str,
+    insured_name: str,
+    insured_phone: str,
+    plate_no: str,
+    reported_at: datetime,
+    coverage_type: str,
+    advance_paid_at: datetime | None,
+    moves: list[dict[str, Any]],
+    now: datetime,
+    ctx: DeadlineContext,
+) -> _Derived:
+    facts = _facts(reported_at, coverage_type, advance_paid_at, moves)
+    deadlines = compute_claim_deadlines(facts, ctx.profile, ctx.calendar)
+    running = [d.due_at for d in deadlines if d.state == "running"]
+    doc = {
+        "claim_no": claim_no,
+        "stage": stage,
+        "insured_name": mask_name(insured_name),
+        "insured_phone": mask_phone(insured_phone),
+        "plate_no": mask_plate(plate_no),
+        "visits": progress.visits(reported_at, moves),
+        "moves": moves,
+        "outstanding_documents": list(outstanding_documents(facts)),
+        "deadlines": [_deadline_dict(d) for d in deadlines],
+        "provisional": any(d.provisional for d in deadlines),
+        "updated_at": now.isoformat(),
+    }
+    return _Derived(doc, min(running) if running else None, repeat_document_request(facts))
+
+
+def _refresh_provisional(doc: dict[str, Any], claim: dict[str, Any], ctx: DeadlineContext) -> None:
+    """Recount deadlines that were counted on an unannounced holiday calendar."""
+    facts = _facts(
+        claim["reported_at"], claim["coverage_type"], claim["advance_paid_at"], doc["moves"]
+    )
+    deadlines = compute_claim_deadlines(facts, ctx.profile, ctx.calendar)
+    doc["deadlines"] = [_deadline_dict(d) for d in deadlines]
+    doc["provisional"] = any(d.provisional for d in deadlines)
+
+
+def _flags(repeat_request: bool) -> list[str]:
+    return ["repeat_document_request"] if repeat_request else []
+
+
+# ---------------------------------------------------------------- writes
+
+
+async def _lock_claim(session: AsyncSession, claim_no: str) -> Claim | None:
+    result = await session.execute(
+        select(Claim).where(Claim.claim_no == claim_no).with_for_update()
+    )
+    return result.scalar_one_or_none()
+
+
+async def upsert_claim(
+    session: AsyncSession,
+    *,
+    claim_no: str,
+    body: ClaimUpsert,
+    expected_version: int | None,
+    actor: Actor,
+    now: datetime,
+    ctx: DeadlineContext,
+    lang: str,
+) -> tuple[ClaimRead, bool]:
+    """Create or update a claim; returns it and whether it was created."""
+    if body.reported_at > now + CLOCK_SKEW:
+        raise Unprocessable("reported_at is in the future.")
+    claim = await _lock_claim(session, claim_no)
+    created = claim is None
+    if claim is None:
+        if expected_version is not None:
+            raise PreconditionFailed(f"claim {claim_no} does not exist, so If-Match cannot match.")
+        moves: list[dict[str, Any]] = []
+        stage = Stage.reported.value
+        derived = _derive(
+            claim_no=claim_no,
+            stage=stage,
+            insured_name=body.insured_name,
+            insured_phone=body.insured_phone,
+            plate_no=body.plate_no,
+            reported_at=body.reported_at,
+            coverage_type=body.coverage_type.value,
+            advance_paid_at=body.advance_paid_at,
+            moves=moves,
+            now=now,
+            ctx=ctx,
+        )
+        claim = Claim(
+            claim_no=claim_no,
+            **body.model_dump(exclude={"coverage_type"}),
+            coverage_type=body.coverage_type.value,
+            stage=stage,
+            stage_entered_at=body.reported_at,
+            repeat_document_request=derived.repeat_request,
+            next_due_at=derived.next_due_at,
+            progress_doc=orjson.dumps(derived.doc).decode(),
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            async with session.begin_nested():
+                session.add(claim)
+                await session.flush()
+        except IntegrityError:
+            # Another request created it first (the savepoint rollback discarded our row):
+            # this request becomes an update of that row.
+            return await upsert_claim(
+                session,
+                claim_no=claim_no,
+                body=body,
+                expected_version=expected_version,
+                actor=actor,
+                now=now,
+                ctx=ctx,
+                lang=lang,
+            )
+    else:
+        check_version(expected_version, claim.version)
+        doc = orjson.loads(claim.progress_doc)
+        moves = doc["moves"]
+        if moves and body.reported_at > datetime.fromisoformat(moves[0]["occurred_at"]):
+            raise Unprocessable("reported_at must not be after the claim's first stage event.")
+        for field, value in body.model_dump().items():
+            setattr(claim, field, value.value if field == "coverage_type" else value)
+        derived = _derive(
+            claim_no=claim_no,
+            stage=claim.stage,
+            insured_name=body.insured_name,
+            insured_phone=body.insured_phone,
+            plate_no=body.plate_no,
+            reported_at=body.reported_at,
+            coverage_type=body.coverage_type.value,
+            advance_paid_at=body.advance_paid_at,
+            moves=moves,
+            now=now,
+            ctx=ctx,
+        )
+        if not moves:
+            claim.stage_entered_at = body.reported_at
+        claim.repeat_document_request = derived.repeat_request
+        claim.next_due_at = derived.next_due_at
+        claim.progress_doc = orjson.dumps(derived.doc).decode()
+        claim.version += 1
+        claim.updated_at = now
+        await session.flush()
+    await audit.record(
+        session,
+        actor=actor.principal.name,
+        role=actor.principal.role.value,
+        action="claim.created" if created else "claim.updated",
+        entity_type="claim",
+        entity_id=claim_no,
+        at=now,
+        request_id=actor.request_id,
+        detail={"version": claim.version},
+    )
+    events = await _events(session, claim.id)
+    return _claim_read(claim, events, derived.doc, lang, now), created
+
+
+def _same_event(existing: ClaimStageEvent, body: StageEventCreate) -> bool:
+    return (
+        existing.to_stage == body.stage.value
+        and existing.occurred_at == body.occurred_at
+        and (existing.note or None) == (body.note or None)
+        and existing.actor == body.actor
+        and existing.missing_documents == body.missing_documents
+        and existing.amount == body.amount
+    )
+
+
+async def record_stage_event(
+    session: AsyncSession,
+    *,
+    claim_no: str,
+    body: StageEventCreate,
+    expected_version: int | None,
+    actor: Actor,
+    now: datetime,
+    ctx: DeadlineContext,
+    lang: str,
+) -> tuple[StageEventRead, bool]:
+    """Record a stage move; returns the result and whether a new event was recorded."""
+    claim = await _lock_claim(session, claim_no)
+    if claim is None:
+        raise NotFound(f"No claim {claim_no}.")
+    doc = orjson.loads(claim.progress_doc)
+    if body.event_id is not None:
+        existing = (
+            await session.execute(
+                select(ClaimStageEvent).where(
+                    ClaimStageEvent.claim_id == claim.id,
+                    ClaimStageEvent.event_id == body.event_id,
+                )
+            )
+        ).scalar_one_or_none()
+        if existing is not None:
+            if not _same_event(existing, body):
+                raise Unprocessable(
+                    f"event_id {body.event_id} was already recorded with different content."
+                )
+            return _event_read(claim, existing, doc, lang, now), False
+    check_version(expected_version, claim.version)
+    current = Stage(claim.stage)
+    try:
+        check_move(current, body.stage, note=body.note)
+    except IllegalMove as exc:
+        raise IllegalTransition(
+            str(exc), current=current.value, allowed=[s.value for s in exc.allowed]
+        ) from None
+    except ReasonRequired as exc:
+        raise Unprocessable(str(exc)) from None
+    if body.occurred_at > now + CLOCK_SKEW:
+        raise Unprocessable("occurred_at is in the future.")
+    moves: list[dict[str, Any]] = doc["moves"]
+    last_at = datetime.fromisoformat(moves[-1]["occurred_at"]) if moves else claim.reported_at
+    if body.occurred_at < last_at:
+        raise Unprocessable(
+            f"occurred_at {body.occurred_at.isoformat()} is before the claim's last recorded "
+            f"change ({last_at.isoformat()}); stage events must arrive in order.",
+            last_occurred_at=last_at.isoformat(),
+        )
+    moves.append(_move_dict(body, now))
+    seq = len(moves)
+    event = ClaimStageEvent(
+        claim_id=claim.id,  # type: ignore[arg-type]
+        seq=seq,
+        event_id=body.event_id,
+        from_stage=current.value,
+        to_stage=body.stage.value,
+        occurred_at=body.occurred_at,
+        recorded_at=now,
+        note=body.note or None,
+        actor=body.actor,
+        missing_documents=body.missing_documents,
+        amount=body.amount,
+        recorded_by=actor.principal.name,
+    )
+    await session.execute(
+        insert(ClaimStageEvent).values(
+            claim_id=event.claim_id,
+            seq=seq,
+            event_id=event.event_id,
+            from_stage=event.from_stage,
+            to_stage=event.to_stage,
+            occurred_at=event.occurred_at,
+            recorded_at=now,
+            note=event.note,
+            actor=event.actor,
+            missing_documents=event.missing_documents,
+            amount=event.amount,
+            recorded_by=event.recorded_by,
+        )
+    )
+    derived = _derive(
+        claim_no=claim_no,
+        stage=body.stage.value,
+        insured_name=claim.insured_name,
+        insured_phone=claim.insured_phone,
+        plate_no=claim.plate_no,
+        reported_at=claim.reported_at,
+        coverage_type=claim.coverage_type,
+        advance_paid_at=claim.advance_paid_at,
+        moves=moves,
+        now=now,
+        ctx=ctx,
+    )
+    entered_at = claim.stage_entered_at if body.stage is current else body.occurred_at
+    result = await session.execute(
+        update(Claim)
+        .where(Claim.id == claim.id, Claim.version == claim.version)
+        .values(
+            stage=body.stage.value,
+            stage_entered_at=entered_at,
+            repeat_document_request=derived.repeat_request,
+            next_due_at=derived.next_due_at,
+            progress_doc=orjson.dumps(derived.doc).decode(),
+            version=claim.version + 1,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise PreconditionFailed("The claim changed while this event was being recorded.")
+    await audit.record(
+        session,
+        actor=actor.principal.name,
+        role=actor.principal.role.value,
+        action="claim.stage_event",
+        entity_type="claim",
+        entity_id=claim_no,
+        at=now,
+        request_id=actor.request_id,
+        detail={"seq": seq, "from": current.value, "to": body.stage.value},
+    )
+    return (
+        StageEventRead(
+            claim_no=claim_no,
+            entry=_entry(event),
+            stage=body.stage,
+            stage_label=progress.stage_label(body.stage, lang),
+            version=claim.version + 1,
+            outstanding_documents=derived.doc["outstanding_documents"],
+            deadlines=progress.render_deadlines(derived.doc["deadlines"], lang, now),
+            compliance_flags=_flags(derived.repeat_request),
+        ),
+        True,
+    )
+
+
+# ---------------------------------------------------------------- reads
+
+
+def _entry(event: ClaimStageEvent) -> StageHistoryEntry:
+    return StageHistoryEntry(
+        seq=event.seq,
+        stage=Stage(event.to_stage),
+        from_stage=Stage(event.from_stage),
+        occurred_at=event.occurred_at,
+        recorded_at=event.recorded_at,
+        event_id=event.event_id,
+        note=event.note,
+        actor=event.actor,
+        missing_documents=event.missing_documents,
+        amount=event.amount,
+        recorded_by=event.recorded_by,
+    )
+
+
+def _event_read(
+    claim: Claim, event: ClaimStageEvent, doc: dict[str, Any], lang: str, now: datetime
+) -> StageEventRead:
+    return StageEventRead(
+        claim_no=claim.claim_no,
+        entry=_entry(event),
+        stage=Stage(claim.stage),
+        stage_label=progress.stage_label(claim.stage, lang),
+        version=claim.version,
+        outstanding_documents=doc["outstanding_documents"],
+        deadlines=progress.render_deadlines(doc["deadlines"], lang, now),
+        compliance_flags=_flags(claim.repeat_document_request),
+    )
+
+
+async def _events(session: AsyncSession, claim_id: int | None) -> list[ClaimStageEvent]:
+    result = await session.execute(
+        select(ClaimStageEvent)
+        .where(ClaimStageEvent.claim_id == claim_id)
+        .order_by(ClaimStageEvent.seq)
+    )
+    return list(result.scalars().all())
+
+
+def _claim_read(
+    claim: Claim, events: list[ClaimStageEvent], doc: dict[str, Any], lang: str, now: datetime
+) -> ClaimRead:
+    history = [
+        StageHistoryEntry(
+            seq=0,
+            stage=Stage.reported,
+            from_stage=None,
+            occurred_at=claim.reported_at,
+            recorded_at=claim.created_at,
+        ),
+        *(_entry(e) for e in events),
+    ]
+    return ClaimRead(
+        claim_no=claim.claim_no,
+        policy_no=claim.policy_no,
+        plate_no=claim.plate_no,
+        insured_name=claim.insured_name,
+        insured_phone=claim.insured_phone,
+        accident_at=claim.accident_at,
+        reported_at=claim.reported_at,
+        region=claim.region,
+        coverage_type=claim.coverage_type,  # type: ignore[arg-type]
+        advance_paid_at=claim.advance_paid_at,
+        stage=Stage(claim.stage),
+        stage_label=progress.stage_label(claim.stage, lang),
+        stage_entered_at=claim.stage_entered_at,
+        stage_history=history,
+        outstanding_documents=doc["outstanding_documents"],
+        deadlines=progress.render_deadlines(doc["deadlines"], lang, now),  # type: ignore[arg-type]
+        compliance_flags=_flags(claim.repeat_document_request),
+        version=claim.version,
+        created_at=claim.created_at,
+        updated_at=claim.updated_at,
+    )
+
+
+async def get_claim(
+    session: AsyncSession, *, claim_no: str, lang: str, now: datetime, ctx: DeadlineContext
+) -> ClaimRead:
+    """One claim with its full stage history and deadlines."""
+    claim = (
+        await session.execute(select(Claim).where(Claim.claim_no == claim_no))
+    ).scalar_one_or_none()
+    if claim is None:
+        raise NotFound(f"No claim {claim_no}.")
+    doc = orjson.loads(claim.progress_doc)
+    if doc.get("provisional"):
+        _refresh_provisional(doc, claim.model_dump(), ctx)
+    return _claim_read(claim, await _events(session, claim.id), doc, lang, now)
+
+
+_PROGRESS_SQL = (
+    "SELECT progress_doc, reported_at, coverage_type, advance_paid_at FROM claim "
+    "WHERE claim_no = $1"
+)
+
+
+async def get_progress_json(
+    raw: RawReader, *, claim_no: str, lang: str, now: datetime, ctx: DeadlineContext
+) -> bytes:
+    """The customer's progress view as JSON bytes: one indexed select, no ORM."""
+    row = await raw.fetchrow(_PROGRESS_SQL, claim_no)
+    if row is None:
+        raise NotFound(f"No claim {claim_no}.")
+    doc = orjson.loads(row[0])
+    if doc.get("provisional"):
+        _refresh_provisional(
+            doc,
+            {
+                "reported_at": _aware(row[1]),
+                "coverage_type": row[2],
+                "advance_paid_at": None if row[3] is None else _aware(row[3]),
+            },
+            ctx,
+        )
+    return orjson.dumps(progress.render_progress(doc, lang, now))
+
+
+def _aware(value: Any) -> datetime:
+    from app.core.db import UTCDateTime
+
+    result = UTCDateTime().process_result_value(value, None)  # type: ignore[arg-type]
+    assert result is not None
+    return result
+
+
+async def list_claims(
+    session: AsyncSession,
+    *,
+    stage: Stage | None,
+    overdue: bool | None,
+    region: str | None,
+    limit: int,
+    cursor: str | None,
+    lang: str,
+    now: datetime,
+) -> ClaimPage:
+    """Claims, newest first, by keyset on the primary key (stable under inserts)."""
+    position = decode_cursor("claims", cursor)
+    stmt = select(Claim).order_by(Claim.id.desc()).limit(limit + 1)
+    if position is not None:
+        if len(position) != 1 or not isinstance(position[0], int):
+            raise Unprocessable("cursor is damaged")
+        stmt = stmt.where(Claim.id < position[0])
+    if stage is not None:
+        stmt = stmt.where(Claim.stage == stage.value)
+    if region is not None:
+        stmt = stmt.where(Claim.region == region)
+    if overdue is True:
+        stmt = stmt.where(Claim.next_due_at.is_not(None), Claim.next_due_at <= now)
+    elif overdue is False:
+        stmt = stmt.where((Claim.next_due_at.is_(None)) | (Claim.next_due_at > now))
+    rows = list((await session.execute(stmt)).scalars().all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [
+        ClaimSummary(
+            claim_no=c.claim_no,
+            policy_no=c.policy_no,
+            plate_no=c.plate_no,
+            region=c.region,
+            coverage_type=c.coverage_type,  # type: ignore[arg-type]
+            stage=Stage(c.stage),
+            stage_label=progress.stage_label(c.stage, lang),
+            stage_entered_at=c.stage_entered_at,
+            reported_at=c.reported_at,
+            next_due_at=c.next_due_at,
+            overdue=c.next_due_at is not None and c.next_due_at <= now,
+            version=c.version,
+            updated_at=c.updated_at,
+        )
+        for c in rows
+    ]
+    next_cursor = encode_cursor("claims", [rows[-1].id]) if more and rows else None
+    return ClaimPage(items=items, next_cursor=next_cursor)

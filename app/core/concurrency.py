@@ -1,0 +1,29 @@
+"""ETag / If-Match on versioned rows."""
+
+from __future__ import annotations
+
+from app.core.errors import PreconditionFailed
+
+
+def etag(version: int) -> str:
+    """The strong entity tag of a row version."""
+    return f'"{version}"'
+
+
+def expected_version(if_match: str | None) -> int | None:
+    """The version an If-Match header demands; None when absent or `*`; 412 when unreadable."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    tag = if_match.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise PreconditionFailed(f"If-Match {if_match!r} is not an ETag this service issued.")
+    return int(tag)
+
+
+def check_version(expected: int | None, current: int) -> None:
+    """Raise 412 when an expected version is given and is not the current one."""
+    if expected is not None and expected != current:
+        raise PreconditionFailed(
+            f"If-Match {etag(expected)} does not match the current ETag {etag(current)}.",
+            current_etag=etag(current),
+        )

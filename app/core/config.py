@@ -1,0 +1,60 @@
+"""Settings: the one place configuration is read (environment, prefix CLAIMDESK_)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Language = Literal["zh-Hans", "zh-Hant", "en"]
+
+
+class Settings(BaseSettings):
+    """Service configuration; every field is an environment variable `CLAIMDESK_<NAME>`."""
+
+    model_config = SettingsConfigDict(env_prefix="CLAIMDESK_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./var/claimdesk.db",
+        description="SQLAlchemy URL: sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db.",
+    )
+    default_language: Language = "zh-Hans"
+    jurisdiction: str = Field(default="cn", description="Deadline profile: cn, tw or uk.")
+    holiday_schedule_file: Path | None = Field(
+        default=None,
+        description="JSON of newly announced holiday/working dates; firms up provisional years.",
+    )
+    internal_stage_days: dict[str, int] = Field(
+        default_factory=dict,
+        description='Overrides of internal stage targets in days, e.g. {"approval": 2}.',
+    )
+    log_level: str = "INFO"
+    access_log: bool = True
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    key_cache_seconds: float = Field(
+        default=5.0, ge=0, description="How long a verified API key is trusted without a lookup."
+    )
+    db_pool_size: int = Field(default=10, ge=1)
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = "FULL"
+    sqlite_busy_timeout_ms: int = 5000
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("database_url must use sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the configured store is SQLite."""
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

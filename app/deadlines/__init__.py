@@ -1,0 +1,1 @@
+"""Legal and internal time limits: jurisdiction profiles, the working-day calendar, day counting."""

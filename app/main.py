@@ -1,0 +1,87 @@
+"""The application factory: routers, middleware, problem handlers, lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from app.auth.service import KeyVerifier
+from app.claims import router as claims_router
+from app.claims.service import DeadlineContext
+from app.core.config import Settings, get_settings
+from app.core.db import Database
+from app.core.errors import install_problem_handlers
+from app.core.logging import configure_logging
+from app.core.middleware import RequestMiddleware
+from app.deadlines.calendar import WorkCalendar, load_schedule_file
+from app.deadlines.rules import get_profile
+from app.openapi import build_openapi
+from app.ops import router as ops_router
+from app.ops import service as ops_service
+
+VERSION = "0.1.0"
+
+
+def deadline_context(settings: Settings) -> DeadlineContext:
+    """The jurisdiction profile and calendar selected by settings."""
+    profile = get_profile(settings.jurisdiction)
+    if settings.internal_stage_days:
+        profile = profile.with_internal_targets(settings.internal_stage_days)
+    overrides = (
+        load_schedule_file(settings.holiday_schedule_file)
+        if settings.holiday_schedule_file
+        else None
+    )
+    calendar = WorkCalendar(
+        profile.calendar_country, subdiv=profile.calendar_subdiv, overrides=overrides
+    )
+    return DeadlineContext(profile=profile, calendar=calendar)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the ASGI application for the given settings (default: the environment's)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(settings)
+        await db.start()
+        app.state.db = db
+        app.state.keys = KeyVerifier(db.raw, settings.key_cache_seconds)
+        try:
+            yield
+        finally:
+            await db.dispose()
+
+    app = FastAPI(
+        title="claimdesk",
+        version=VERSION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+    )
+    app.state.settings = settings
+    app.state.deadlines = deadline_context(settings)
+    app.state.alembic_heads = ops_service.code_heads()
+    install_problem_handlers(app)
+    app.include_router(ops_router.router)
+    app.include_router(claims_router.router)
+    app.mount("/docs/assets", StaticFiles(directory=ops_router.SWAGGER_ASSETS), name="docs-assets")
+    app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
+    app.add_middleware(
+        RequestMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        access_log_enabled=settings.access_log,
+    )
+    return app
+
+
+def app_factory() -> FastAPI:
+    """Entry point for uvicorn workers (`--factory`): logging set up, settings from env."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)
