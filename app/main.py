@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import holidays
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -38,7 +40,13 @@ def deadline_context(settings: Settings) -> DeadlineContext:
     calendar = WorkCalendar(
         profile.calendar_country, subdiv=profile.calendar_subdiv, overrides=overrides
     )
-    return DeadlineContext(profile=profile, calendar=calendar)
+    schedule = (
+        settings.holiday_schedule_file.read_bytes() if settings.holiday_schedule_file else b""
+    )
+    fingerprint = hashlib.sha256(
+        repr((profile, holidays.__version__)).encode() + schedule
+    ).hexdigest()[:16]
+    return DeadlineContext(profile=profile, calendar=calendar, fingerprint=fingerprint)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -43,7 +43,7 @@ WriteSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
 ReadSession = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 
 
-def _ctx(request: Request) -> service.DeadlineContext:
+async def _ctx(request: Request) -> service.DeadlineContext:
     return request.app.state.deadlines
 
 

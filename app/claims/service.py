@@ -52,6 +52,9 @@ class DeadlineContext:
 
     profile: Profile
     calendar: WorkCalendar
+    # Changes when the rules or the holiday schedule change: stored provisional deadlines
+    # computed under another fingerprint are recounted on read.
+    fingerprint: str
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,7 @@ def _derive(
         "outstanding_documents": list(outstanding_documents(facts)),
         "deadlines": [_deadline_dict(d) for d in deadlines],
         "provisional": any(d.provisional for d in deadlines),
+        "calendar": ctx.fingerprint,
         "updated_at": now.isoformat(),
     }
     return _Derived(doc, min(running) if running else None, repeat_document_request(facts))
@@ -163,6 +167,11 @@ def _refresh_provisional(doc: dict[str, Any], claim: dict[str, Any], ctx: Deadli
     deadlines = compute_claim_deadlines(facts, ctx.profile, ctx.calendar)
     doc["deadlines"] = [_deadline_dict(d) for d in deadlines]
     doc["provisional"] = any(d.provisional for d in deadlines)
+    doc["calendar"] = ctx.fingerprint
+
+
+def _needs_refresh(doc: dict[str, Any], ctx: DeadlineContext) -> bool:
+    return bool(doc.get("provisional")) and doc.get("calendar") != ctx.fingerprint
 
 
 def _flags(repeat_request: bool) -> list[str]:
@@ -527,7 +536,7 @@ async def get_claim(
     if claim is None:
         raise NotFound(f"No claim {claim_no}.")
     doc = orjson.loads(claim.progress_doc)
-    if doc.get("provisional"):
+    if _needs_refresh(doc, ctx):
         _refresh_provisional(doc, claim.model_dump(), ctx)
     return _claim_read(claim, await _events(session, claim.id), doc, lang, now)
 
@@ -546,7 +555,7 @@ async def get_progress_json(
     if row is None:
         raise NotFound(f"No claim {claim_no}.")
     doc = orjson.loads(row[0])
-    if doc.get("provisional"):
+    if _needs_refresh(doc, ctx):
         _refresh_provisional(
             doc,
             {

@@ -10,12 +10,12 @@ from fastapi import Depends, Header, Request
 from app.core.i18n import Lang, negotiate
 
 
-def get_now() -> datetime:
+async def get_now() -> datetime:
     """The current instant (UTC); tests override this dependency to freeze time."""
     return datetime.now(UTC)
 
 
-def get_lang(
+async def get_lang(
     request: Request,
     accept_language: Annotated[
         str | None,
@@ -29,7 +29,7 @@ def get_lang(
     return negotiate(accept_language, request.app.state.settings.default_language)
 
 
-def get_request_id(request: Request) -> str | None:
+async def get_request_id(request: Request) -> str | None:
     """The request id set by the request-id middleware."""
     return request.scope.get("state", {}).get("request_id")
 
