@@ -26,7 +26,7 @@ async def _with_session(settings: Settings, work):
 
     db = Database(settings)
     try:
-        async with db.sessionmaker() as session:
+        async with db.session() as session:
             result = await work(session)
             await session.commit()
             return result

@@ -15,6 +15,7 @@ from app.claims import router as claims_router
 from app.claims.service import DeadlineContext
 from app.core.config import Settings, get_settings
 from app.core.db import Database
+from app.core.deps import system_clock
 from app.core.errors import install_problem_handlers
 from app.core.logging import configure_logging
 from app.core.middleware import RequestMiddleware
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings
+    app.state.clock = system_clock
     app.state.deadlines = deadline_context(settings)
     app.state.alembic_heads = ops_service.code_heads()
     install_problem_handlers(app)

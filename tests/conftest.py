@@ -24,7 +24,6 @@ from app.auth import service as auth_service
 from app.auth.roles import Role
 from app.core.config import Settings
 from app.core.db import Database
-from app.core.deps import get_now
 from app.main import create_app
 from app.ops.service import alembic_config
 
@@ -116,13 +115,14 @@ async def clean_database(url: str) -> None:
     db = Database(make_settings(url))
     tables = [t.name for t in SQLModel.metadata.sorted_tables]
     try:
-        async with db.write_engine.begin() as conn:
+        async with db.session() as session:
             if db.is_sqlite:
                 for name in reversed(tables):
-                    await conn.execute(text(f'DELETE FROM "{name}"'))
+                    await session.execute(text(f'DELETE FROM "{name}"'))
             else:
                 joined = ", ".join(f'"{t}"' for t in tables)
-                await conn.execute(text(f"TRUNCATE {joined} RESTART IDENTITY CASCADE"))
+                await session.execute(text(f"TRUNCATE {joined} RESTART IDENTITY CASCADE"))
+            await session.commit()
     finally:
         await db.dispose()
 
@@ -155,7 +155,7 @@ async def keys(app) -> dict[str, dict[str, str]]:
     """One key per role: role name → Authorization header."""
     db: Database = app.state.db
     headers: dict[str, dict[str, str]] = {}
-    async with db.sessionmaker() as session:
+    async with db.session() as session:
         for role in Role:
             _, key = await auth_service.create_key(
                 session, name=f"test-{role.value}", role=role, now=datetime.now(UTC)
@@ -179,9 +179,10 @@ class FrozenClock:
 def clock(app) -> Iterator[FrozenClock]:
     """Freeze the app's clock (default 2026-11-24T12:00Z); set `clock.now` to move it."""
     frozen = FrozenClock(datetime(2026, 11, 24, 12, 0, tzinfo=UTC))
-    app.dependency_overrides[get_now] = frozen
+    original = app.state.clock
+    app.state.clock = frozen
     yield frozen
-    app.dependency_overrides.pop(get_now, None)
+    app.state.clock = original
 
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,14 +5,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import JSON, String, bindparam, text
 
-from app.audit.models import AuditEvent
+from app.core.db import UTCDateTime
+
+# A prepared text statement: compiled once, no expression building per call (writes are hot).
+_INSERT = text(
+    "INSERT INTO audit_event "
+    "(occurred_at, actor, role, action, entity_type, entity_id, request_id, detail) "
+    "VALUES (:occurred_at, :actor, :role, :action, :entity_type, :entity_id, :request_id, :detail)"
+).bindparams(
+    bindparam("occurred_at", type_=UTCDateTime()),
+    bindparam("request_id", type_=String()),
+    bindparam("detail", type_=JSON()),
+)
 
 
 async def record(
-    session: AsyncSession,
+    conn: Any,
     *,
     actor: str,
     role: str,
@@ -23,16 +33,17 @@ async def record(
     request_id: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """Append one audit record in the current transaction."""
-    await session.execute(
-        insert(AuditEvent).values(
-            occurred_at=at,
-            actor=actor,
-            role=role,
-            action=action,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            request_id=request_id,
-            detail=detail,
-        )
+    """Append one audit record in the transaction of `conn` (a connection with async execute)."""
+    await conn.execute(
+        _INSERT,
+        {
+            "occurred_at": at,
+            "actor": actor,
+            "role": role,
+            "action": action,
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+            "request_id": request_id,
+            "detail": detail,
+        },
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,8 +20,8 @@ from app.claims.schemas import (
 )
 from app.claims.stages import Stage
 from app.core.concurrency import etag, expected_version
-from app.core.db import get_read_session, get_session
-from app.core.deps import Language, Now, RequestId
+from app.core.db import get_read_session, get_session, get_transaction
+from app.core.deps import AcceptLanguage, Language, Now, RequestId, lang_of, now_of
 from app.core.errors import problem_doc_responses
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
@@ -41,6 +41,7 @@ IfMatch = Annotated[
 ]
 WriteSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
 ReadSession = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
+Transaction = Annotated[Any, Depends(get_transaction, scope="function")]
 
 
 async def _ctx(request: Request) -> service.DeadlineContext:
@@ -164,29 +165,31 @@ async def get_claim(
 async def record_stage_event(
     claim_no: ClaimNoPath,
     body: StageEventCreate,
-    response: Response,
+    request: Request,
     principal: ClaimsWriter,
-    session: WriteSession,
-    now: Now,
-    lang: Language,
-    ctx: Ctx,
-    request_id: RequestId,
+    conn: Transaction,
     if_match: IfMatch = None,
-) -> StageEventRead:
+    accept_language: AcceptLanguage = None,
+) -> Response:
     """Move the claim to a stage; 409 names the allowed next stages when the move is illegal."""
+    # Hot write path: clock, language and rules come off the app state rather than through
+    # dependencies, and the result is serialised once (pydantic's JSON, no re-validation).
     result, created = await service.record_stage_event(
-        session,
+        conn,
         claim_no=claim_no,
         body=body,
         expected_version=expected_version(if_match),
-        actor=service.Actor(principal, request_id),
-        now=now,
-        ctx=ctx,
-        lang=lang,
+        actor=service.Actor(principal, request.state.request_id),
+        now=now_of(request),
+        ctx=request.app.state.deadlines,
+        lang=lang_of(request, accept_language),
     )
-    response.status_code = 201 if created else 200
-    response.headers["ETag"] = etag(result.version)
-    return result
+    return Response(
+        result.model_dump_json(),
+        status_code=201 if created else 200,
+        media_type="application/json",
+        headers={"ETag": etag(result.version)},
+    )
 
 
 @router.get(
@@ -200,12 +203,16 @@ async def get_progress(
     claim_no: ClaimNoPath,
     request: Request,
     principal: ProgressReader,
-    now: Now,
-    lang: Language,
-    ctx: Ctx,
+    accept_language: AcceptLanguage = None,
 ) -> Response:
     """Where the claim is, what comes next, what is missing and by when; personal data masked."""
+    # The portal's hot path: one dependency (the key check), the rest read off the app state.
+    lang = lang_of(request, accept_language)
     body = await service.get_progress_json(
-        request.app.state.db.raw, claim_no=claim_no, lang=lang, now=now, ctx=ctx
+        request.app.state.db.raw,
+        claim_no=claim_no,
+        lang=lang,
+        now=now_of(request),
+        ctx=request.app.state.deadlines,
     )
     return Response(body, media_type="application/json", headers={"Content-Language": lang})

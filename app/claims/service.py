@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from sqlalchemy import insert, select, update
+from sqlalchemy import JSON, Boolean, String, Text, bindparam, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,7 +27,7 @@ from app.claims.schemas import (
 )
 from app.claims.stages import IllegalMove, ReasonRequired, Stage, check_move
 from app.core.concurrency import check_version
-from app.core.db import RawReader
+from app.core.db import Money, RawReader, UTCDateTime
 from app.core.errors import IllegalTransition, NotFound, PreconditionFailed, Unprocessable
 from app.core.masking import mask_name, mask_phone, mask_plate
 from app.core.pagination import decode_cursor, encode_cursor
@@ -282,7 +282,7 @@ async def upsert_claim(
         claim.updated_at = now
         await session.flush()
     await audit.record(
-        session,
+        await session.connection(),
         actor=actor.principal.name,
         role=actor.principal.role.value,
         action="claim.created" if created else "claim.updated",
@@ -296,7 +296,61 @@ async def upsert_claim(
     return _claim_read(claim, events, derived.doc, lang, now), created
 
 
-def _same_event(existing: ClaimStageEvent, body: StageEventCreate) -> bool:
+# The stage-event write path is hot (the core claims system pushes every move), so it runs
+# prepared text statements on the session's connection: no ORM objects, no expression building.
+_CLAIM_COLUMNS = (
+    "id, stage, version, reported_at, coverage_type, advance_paid_at, insured_name, "
+    "insured_phone, plate_no, stage_entered_at, repeat_document_request, progress_doc"
+)
+_LOCK_CLAIM = {
+    dialect: text(
+        f"SELECT {_CLAIM_COLUMNS} FROM claim WHERE claim_no = :claim_no"  # noqa: S608 - constant
+        + (" FOR UPDATE" if dialect == "postgresql" else "")
+    ).columns(
+        reported_at=UTCDateTime(),
+        advance_paid_at=UTCDateTime(),
+        stage_entered_at=UTCDateTime(),
+        repeat_document_request=Boolean(),
+    )
+    for dialect in ("sqlite", "postgresql")
+}
+_EVENT_COLUMNS = (
+    "seq, event_id, from_stage, to_stage, occurred_at, recorded_at, note, actor, "
+    "missing_documents, amount, recorded_by"
+)
+_FIND_EVENT = text(
+    f"SELECT {_EVENT_COLUMNS} FROM claim_stage_event "  # noqa: S608 - constant
+    "WHERE claim_id = :claim_id AND event_id = :event_id"
+).columns(
+    occurred_at=UTCDateTime(), recorded_at=UTCDateTime(), missing_documents=JSON(), amount=Money()
+)
+_INSERT_EVENT = text(
+    f"INSERT INTO claim_stage_event (claim_id, {_EVENT_COLUMNS}) VALUES (:claim_id, :seq, "  # noqa: S608
+    ":event_id, :from_stage, :to_stage, :occurred_at, :recorded_at, :note, :actor, "
+    ":missing_documents, :amount, :recorded_by)"
+).bindparams(
+    bindparam("event_id", type_=String()),
+    bindparam("occurred_at", type_=UTCDateTime()),
+    bindparam("recorded_at", type_=UTCDateTime()),
+    bindparam("note", type_=Text()),
+    bindparam("actor", type_=String()),
+    bindparam("missing_documents", type_=JSON(none_as_null=True)),
+    bindparam("amount", type_=Money()),
+)
+_UPDATE_CLAIM = text(
+    "UPDATE claim SET stage = :stage, stage_entered_at = :stage_entered_at, "
+    "repeat_document_request = :repeat_document_request, next_due_at = :next_due_at, "
+    "progress_doc = :progress_doc, version = :new_version, updated_at = :updated_at "
+    "WHERE id = :id AND version = :version"
+).bindparams(
+    bindparam("stage_entered_at", type_=UTCDateTime()),
+    bindparam("repeat_document_request", type_=Boolean()),
+    bindparam("next_due_at", type_=UTCDateTime()),
+    bindparam("updated_at", type_=UTCDateTime()),
+)
+
+
+def _same_event(existing: Any, body: StageEventCreate) -> bool:
     return (
         existing.to_stage == body.stage.value
         and existing.occurred_at == body.occurred_at
@@ -307,8 +361,24 @@ def _same_event(existing: ClaimStageEvent, body: StageEventCreate) -> bool:
     )
 
 
+def _entry_of(row: Any) -> StageHistoryEntry:
+    return StageHistoryEntry(
+        seq=row.seq,
+        stage=Stage(row.to_stage),
+        from_stage=Stage(row.from_stage),
+        occurred_at=row.occurred_at,
+        recorded_at=row.recorded_at,
+        event_id=row.event_id,
+        note=row.note,
+        actor=row.actor,
+        missing_documents=row.missing_documents,
+        amount=row.amount,
+        recorded_by=row.recorded_by,
+    )
+
+
 async def record_stage_event(
-    session: AsyncSession,
+    conn: Any,
     *,
     claim_no: str,
     body: StageEventCreate,
@@ -318,26 +388,34 @@ async def record_stage_event(
     ctx: DeadlineContext,
     lang: str,
 ) -> tuple[StageEventRead, bool]:
-    """Record a stage move; returns the result and whether a new event was recorded."""
-    claim = await _lock_claim(session, claim_no)
+    """Record a stage move on `conn` (a transaction); returns it and whether it was new."""
+    dialect = conn.dialect.name
+    claim = (await conn.execute(_LOCK_CLAIM[dialect], {"claim_no": claim_no})).first()
     if claim is None:
         raise NotFound(f"No claim {claim_no}.")
     doc = orjson.loads(claim.progress_doc)
     if body.event_id is not None:
         existing = (
-            await session.execute(
-                select(ClaimStageEvent).where(
-                    ClaimStageEvent.claim_id == claim.id,
-                    ClaimStageEvent.event_id == body.event_id,
-                )
-            )
-        ).scalar_one_or_none()
+            await conn.execute(_FIND_EVENT, {"claim_id": claim.id, "event_id": body.event_id})
+        ).first()
         if existing is not None:
             if not _same_event(existing, body):
                 raise Unprocessable(
                     f"event_id {body.event_id} was already recorded with different content."
                 )
-            return _event_read(claim, existing, doc, lang, now), False
+            return (
+                StageEventRead(
+                    claim_no=claim_no,
+                    entry=_entry_of(existing),
+                    stage=Stage(claim.stage),
+                    stage_label=progress.stage_label(claim.stage, lang),
+                    version=claim.version,
+                    outstanding_documents=doc["outstanding_documents"],
+                    deadlines=progress.render_deadlines(doc["deadlines"], lang, now),  # type: ignore[arg-type]
+                    compliance_flags=_flags(claim.repeat_document_request),
+                ),
+                False,
+            )
     check_version(expected_version, claim.version)
     current = Stage(claim.stage)
     try:
@@ -359,37 +437,21 @@ async def record_stage_event(
             last_occurred_at=last_at.isoformat(),
         )
     moves.append(_move_dict(body, now))
-    seq = len(moves)
-    event = ClaimStageEvent(
-        claim_id=claim.id,  # type: ignore[arg-type]
-        seq=seq,
-        event_id=body.event_id,
-        from_stage=current.value,
-        to_stage=body.stage.value,
-        occurred_at=body.occurred_at,
-        recorded_at=now,
-        note=body.note or None,
-        actor=body.actor,
-        missing_documents=body.missing_documents,
-        amount=body.amount,
-        recorded_by=actor.principal.name,
-    )
-    await session.execute(
-        insert(ClaimStageEvent).values(
-            claim_id=event.claim_id,
-            seq=seq,
-            event_id=event.event_id,
-            from_stage=event.from_stage,
-            to_stage=event.to_stage,
-            occurred_at=event.occurred_at,
-            recorded_at=now,
-            note=event.note,
-            actor=event.actor,
-            missing_documents=event.missing_documents,
-            amount=event.amount,
-            recorded_by=event.recorded_by,
-        )
-    )
+    event = {
+        "claim_id": claim.id,
+        "seq": len(moves),
+        "event_id": body.event_id,
+        "from_stage": current.value,
+        "to_stage": body.stage.value,
+        "occurred_at": body.occurred_at,
+        "recorded_at": now,
+        "note": body.note or None,
+        "actor": body.actor,
+        "missing_documents": body.missing_documents,
+        "amount": body.amount,
+        "recorded_by": actor.principal.name,
+    }
+    await conn.execute(_INSERT_EVENT, event)
     derived = _derive(
         claim_no=claim_no,
         stage=body.stage.value,
@@ -403,25 +465,26 @@ async def record_stage_event(
         now=now,
         ctx=ctx,
     )
-    entered_at = claim.stage_entered_at if body.stage is current else body.occurred_at
-    result = await session.execute(
-        update(Claim)
-        .where(Claim.id == claim.id, Claim.version == claim.version)
-        .values(
-            stage=body.stage.value,
-            stage_entered_at=entered_at,
-            repeat_document_request=derived.repeat_request,
-            next_due_at=derived.next_due_at,
-            progress_doc=orjson.dumps(derived.doc).decode(),
-            version=claim.version + 1,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
+    result = await conn.execute(
+        _UPDATE_CLAIM,
+        {
+            "stage": body.stage.value,
+            "stage_entered_at": claim.stage_entered_at
+            if body.stage is current
+            else body.occurred_at,
+            "repeat_document_request": derived.repeat_request,
+            "next_due_at": derived.next_due_at,
+            "progress_doc": orjson.dumps(derived.doc).decode(),
+            "new_version": claim.version + 1,
+            "updated_at": now,
+            "id": claim.id,
+            "version": claim.version,
+        },
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         raise PreconditionFailed("The claim changed while this event was being recorded.")
     await audit.record(
-        session,
+        conn,
         actor=actor.principal.name,
         role=actor.principal.role.value,
         action="claim.stage_event",
@@ -429,17 +492,29 @@ async def record_stage_event(
         entity_id=claim_no,
         at=now,
         request_id=actor.request_id,
-        detail={"seq": seq, "from": current.value, "to": body.stage.value},
+        detail={"seq": event["seq"], "from": current.value, "to": body.stage.value},
     )
     return (
         StageEventRead(
             claim_no=claim_no,
-            entry=_entry(event),
+            entry=StageHistoryEntry(
+                seq=event["seq"],
+                stage=body.stage,
+                from_stage=current,
+                occurred_at=body.occurred_at,
+                recorded_at=now,
+                event_id=body.event_id,
+                note=event["note"],
+                actor=body.actor,
+                missing_documents=body.missing_documents,
+                amount=body.amount,
+                recorded_by=actor.principal.name,
+            ),
             stage=body.stage,
             stage_label=progress.stage_label(body.stage, lang),
             version=claim.version + 1,
             outstanding_documents=derived.doc["outstanding_documents"],
-            deadlines=progress.render_deadlines(derived.doc["deadlines"], lang, now),
+            deadlines=progress.render_deadlines(derived.doc["deadlines"], lang, now),  # type: ignore[arg-type]
             compliance_flags=_flags(derived.repeat_request),
         ),
         True,
@@ -447,37 +522,6 @@ async def record_stage_event(
 
 
 # ---------------------------------------------------------------- reads
-
-
-def _entry(event: ClaimStageEvent) -> StageHistoryEntry:
-    return StageHistoryEntry(
-        seq=event.seq,
-        stage=Stage(event.to_stage),
-        from_stage=Stage(event.from_stage),
-        occurred_at=event.occurred_at,
-        recorded_at=event.recorded_at,
-        event_id=event.event_id,
-        note=event.note,
-        actor=event.actor,
-        missing_documents=event.missing_documents,
-        amount=event.amount,
-        recorded_by=event.recorded_by,
-    )
-
-
-def _event_read(
-    claim: Claim, event: ClaimStageEvent, doc: dict[str, Any], lang: str, now: datetime
-) -> StageEventRead:
-    return StageEventRead(
-        claim_no=claim.claim_no,
-        entry=_entry(event),
-        stage=Stage(claim.stage),
-        stage_label=progress.stage_label(claim.stage, lang),
-        version=claim.version,
-        outstanding_documents=doc["outstanding_documents"],
-        deadlines=progress.render_deadlines(doc["deadlines"], lang, now),
-        compliance_flags=_flags(claim.repeat_document_request),
-    )
 
 
 async def _events(session: AsyncSession, claim_id: int | None) -> list[ClaimStageEvent]:
@@ -500,7 +544,7 @@ def _claim_read(
             occurred_at=claim.reported_at,
             recorded_at=claim.created_at,
         ),
-        *(_entry(e) for e in events),
+        *(_entry_of(e) for e in events),
     ]
     return ClaimRead(
         claim_no=claim.claim_no,

@@ -38,7 +38,11 @@ class Settings(BaseSettings):
         default=5.0, ge=0, description="How long a verified API key is trusted without a lookup."
     )
     db_pool_size: int = Field(default=10, ge=1)
-    sqlite_synchronous: Literal["NORMAL", "FULL"] = "FULL"
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(
+        default="NORMAL",
+        description="WAL with NORMAL survives a process crash (kill -9) with every acknowledged "
+        "write; FULL also survives power loss, at one fsync per commit on the event loop.",
+    )
     sqlite_busy_timeout_ms: int = 5000
 
     @field_validator("database_url")

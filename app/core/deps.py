@@ -9,24 +9,38 @@ from fastapi import Depends, Header, Request
 
 from app.core.i18n import Lang, negotiate
 
+AcceptLanguage = Annotated[
+    str | None,
+    Header(
+        description="zh-Hans (default), zh-Hant or en: selects labels; codes never change.",
+        examples=["zh-Hant"],
+    ),
+]
 
-async def get_now() -> datetime:
-    """The current instant (UTC); tests override this dependency to freeze time."""
+
+def system_clock() -> datetime:
+    """The current instant (UTC)."""
     return datetime.now(UTC)
 
 
-async def get_lang(
-    request: Request,
-    accept_language: Annotated[
-        str | None,
-        Header(
-            description="zh-Hans (default), zh-Hant or en: selects labels; codes never change.",
-            examples=["zh-Hant"],
-        ),
-    ] = None,
-) -> Lang:
-    """The response language negotiated from Accept-Language."""
+def now_of(request: Request) -> datetime:
+    """The app's clock (`app.state.clock`, which tests replace to freeze time)."""
+    return request.app.state.clock()
+
+
+def lang_of(request: Request, accept_language: str | None) -> Lang:
+    """The response language for an Accept-Language value."""
     return negotiate(accept_language, request.app.state.settings.default_language)
+
+
+async def get_now(request: Request) -> datetime:
+    """The current instant by the app's clock."""
+    return now_of(request)
+
+
+async def get_lang(request: Request, accept_language: AcceptLanguage = None) -> Lang:
+    """The response language negotiated from Accept-Language."""
+    return lang_of(request, accept_language)
 
 
 async def get_request_id(request: Request) -> str | None:

@@ -58,7 +58,7 @@ async def test_revoked_key_stops_working(client: httpx.AsyncClient, app, keys) -
     from app.auth import service
 
     assert (await client.get("/v1/claims", headers=keys["supervisor"])).status_code == 200
-    async with app.state.db.sessionmaker() as session:
+    async with app.state.db.session() as session:
         await service.revoke_key(session, name="test-supervisor", now=datetime.now(UTC))
         await session.commit()
     assert_problem(await client.get("/v1/claims", headers=keys["supervisor"]), 401)
