@@ -302,11 +302,16 @@ _CLAIM_COLUMNS = (
     "id, stage, version, reported_at, coverage_type, advance_paid_at, insured_name, "
     "insured_phone, plate_no, stage_entered_at, repeat_document_request, progress_doc"
 )
+# The claim row, locked, and in the same round trip whether this event_id was seen before.
 _LOCK_CLAIM = {
     dialect: text(
-        f"SELECT {_CLAIM_COLUMNS} FROM claim WHERE claim_no = :claim_no"  # noqa: S608 - constant
-        + (" FOR UPDATE" if dialect == "postgresql" else "")
-    ).columns(
+        f"SELECT {_CLAIM_COLUMNS}, (SELECT e.id FROM claim_stage_event e "  # noqa: S608 - constant
+        "WHERE e.claim_id = claim.id AND e.event_id = :event_id) AS duplicate_id "
+        "FROM claim WHERE claim_no = :claim_no"
+        + (" FOR UPDATE OF claim" if dialect == "postgresql" else "")
+    )
+    .bindparams(bindparam("event_id", type_=String()))
+    .columns(
         reported_at=UTCDateTime(),
         advance_paid_at=UTCDateTime(),
         stage_entered_at=UTCDateTime(),
@@ -319,16 +324,16 @@ _EVENT_COLUMNS = (
     "missing_documents, amount, recorded_by"
 )
 _FIND_EVENT = text(
-    f"SELECT {_EVENT_COLUMNS} FROM claim_stage_event "  # noqa: S608 - constant
-    "WHERE claim_id = :claim_id AND event_id = :event_id"
+    f"SELECT {_EVENT_COLUMNS} FROM claim_stage_event WHERE id = :id"  # noqa: S608 - constant
 ).columns(
     occurred_at=UTCDateTime(), recorded_at=UTCDateTime(), missing_documents=JSON(), amount=Money()
 )
-_INSERT_EVENT = text(
+_INSERT_EVENT_SQL = (
     f"INSERT INTO claim_stage_event (claim_id, {_EVENT_COLUMNS}) VALUES (:claim_id, :seq, "  # noqa: S608
     ":event_id, :from_stage, :to_stage, :occurred_at, :recorded_at, :note, :actor, "
     ":missing_documents, :amount, :recorded_by)"
-).bindparams(
+)
+_INSERT_EVENT_PARAMS = (
     bindparam("event_id", type_=String()),
     bindparam("occurred_at", type_=UTCDateTime()),
     bindparam("recorded_at", type_=UTCDateTime()),
@@ -337,17 +342,26 @@ _INSERT_EVENT = text(
     bindparam("missing_documents", type_=JSON(none_as_null=True)),
     bindparam("amount", type_=Money()),
 )
-_UPDATE_CLAIM = text(
+_UPDATE_CLAIM_SQL = (
     "UPDATE claim SET stage = :stage, stage_entered_at = :stage_entered_at, "
     "repeat_document_request = :repeat_document_request, next_due_at = :next_due_at, "
     "progress_doc = :progress_doc, version = :new_version, updated_at = :updated_at "
     "WHERE id = :id AND version = :version"
-).bindparams(
+)
+_UPDATE_CLAIM_PARAMS = (
     bindparam("stage_entered_at", type_=UTCDateTime()),
     bindparam("repeat_document_request", type_=Boolean()),
     bindparam("next_due_at", type_=UTCDateTime()),
     bindparam("updated_at", type_=UTCDateTime()),
 )
+_INSERT_EVENT = text(_INSERT_EVENT_SQL).bindparams(*_INSERT_EVENT_PARAMS)
+_UPDATE_CLAIM = text(_UPDATE_CLAIM_SQL).bindparams(*_UPDATE_CLAIM_PARAMS)
+# On PostgreSQL the event, its audit record and the claim update travel in one round trip
+# (SQLite runs them inline on the event loop, where a statement costs no round trip).
+_INSERT_AUDIT_A = text(audit.insert_sql("a_")).bindparams(*audit.insert_bindparams("a_"))
+_WRITE_MOVE_PG = text(
+    f"WITH ev AS ({_INSERT_EVENT_SQL}), au AS ({audit.insert_sql('a_')}) {_UPDATE_CLAIM_SQL}"
+).bindparams(*_INSERT_EVENT_PARAMS, *_UPDATE_CLAIM_PARAMS, *audit.insert_bindparams("a_"))
 
 
 def _same_event(existing: Any, body: StageEventCreate) -> bool:
@@ -390,32 +404,31 @@ async def record_stage_event(
 ) -> tuple[StageEventRead, bool]:
     """Record a stage move on `conn` (a transaction); returns it and whether it was new."""
     dialect = conn.dialect.name
-    claim = (await conn.execute(_LOCK_CLAIM[dialect], {"claim_no": claim_no})).first()
+    claim = (
+        await conn.execute(_LOCK_CLAIM[dialect], {"claim_no": claim_no, "event_id": body.event_id})
+    ).first()
     if claim is None:
         raise NotFound(f"No claim {claim_no}.")
     doc = orjson.loads(claim.progress_doc)
-    if body.event_id is not None:
-        existing = (
-            await conn.execute(_FIND_EVENT, {"claim_id": claim.id, "event_id": body.event_id})
-        ).first()
-        if existing is not None:
-            if not _same_event(existing, body):
-                raise Unprocessable(
-                    f"event_id {body.event_id} was already recorded with different content."
-                )
-            return (
-                StageEventRead(
-                    claim_no=claim_no,
-                    entry=_entry_of(existing),
-                    stage=Stage(claim.stage),
-                    stage_label=progress.stage_label(claim.stage, lang),
-                    version=claim.version,
-                    outstanding_documents=doc["outstanding_documents"],
-                    deadlines=progress.render_deadlines(doc["deadlines"], lang, now),  # type: ignore[arg-type]
-                    compliance_flags=_flags(claim.repeat_document_request),
-                ),
-                False,
+    if claim.duplicate_id is not None:
+        existing = (await conn.execute(_FIND_EVENT, {"id": claim.duplicate_id})).one()
+        if not _same_event(existing, body):
+            raise Unprocessable(
+                f"event_id {body.event_id} was already recorded with different content."
             )
+        return (
+            StageEventRead(
+                claim_no=claim_no,
+                entry=_entry_of(existing),
+                stage=Stage(claim.stage),
+                stage_label=progress.stage_label(claim.stage, lang),
+                version=claim.version,
+                outstanding_documents=doc["outstanding_documents"],
+                deadlines=progress.render_deadlines(doc["deadlines"], lang, now),  # type: ignore[arg-type]
+                compliance_flags=_flags(claim.repeat_document_request),
+            ),
+            False,
+        )
     check_version(expected_version, claim.version)
     current = Stage(claim.stage)
     try:
@@ -451,7 +464,6 @@ async def record_stage_event(
         "amount": body.amount,
         "recorded_by": actor.principal.name,
     }
-    await conn.execute(_INSERT_EVENT, event)
     derived = _derive(
         claim_no=claim_no,
         stage=body.stage.value,
@@ -465,26 +477,18 @@ async def record_stage_event(
         now=now,
         ctx=ctx,
     )
-    result = await conn.execute(
-        _UPDATE_CLAIM,
-        {
-            "stage": body.stage.value,
-            "stage_entered_at": claim.stage_entered_at
-            if body.stage is current
-            else body.occurred_at,
-            "repeat_document_request": derived.repeat_request,
-            "next_due_at": derived.next_due_at,
-            "progress_doc": orjson.dumps(derived.doc).decode(),
-            "new_version": claim.version + 1,
-            "updated_at": now,
-            "id": claim.id,
-            "version": claim.version,
-        },
-    )
-    if result.rowcount != 1:
-        raise PreconditionFailed("The claim changed while this event was being recorded.")
-    await audit.record(
-        conn,
+    update = {
+        "stage": body.stage.value,
+        "stage_entered_at": claim.stage_entered_at if body.stage is current else body.occurred_at,
+        "repeat_document_request": derived.repeat_request,
+        "next_due_at": derived.next_due_at,
+        "progress_doc": orjson.dumps(derived.doc).decode(),
+        "new_version": claim.version + 1,
+        "updated_at": now,
+        "id": claim.id,
+        "version": claim.version,
+    }
+    audit_params = audit.insert_params(
         actor=actor.principal.name,
         role=actor.principal.role.value,
         action="claim.stage_event",
@@ -493,7 +497,16 @@ async def record_stage_event(
         at=now,
         request_id=actor.request_id,
         detail={"seq": event["seq"], "from": current.value, "to": body.stage.value},
+        prefix="a_",
     )
+    if dialect == "postgresql":
+        result = await conn.execute(_WRITE_MOVE_PG, {**event, **update, **audit_params})
+    else:
+        await conn.execute(_INSERT_EVENT, event)
+        result = await conn.execute(_UPDATE_CLAIM, update)
+        await conn.execute(_INSERT_AUDIT_A, audit_params)
+    if result.rowcount != 1:
+        raise PreconditionFailed("The claim changed while this event was being recorded.")
     return (
         StageEventRead(
             claim_no=claim_no,
