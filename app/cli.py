@@ -94,7 +94,13 @@ def _cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
     from app.auth import service
 
     if args.keys_command == "create":
-        key = _keys_create(settings, args.name, Role(args.role))
+        from app.core.errors import Conflict
+
+        try:
+            key = _keys_create(settings, args.name, Role(args.role))
+        except Conflict as exc:
+            print(exc.detail, file=sys.stderr)
+            return 1
         print(f"created key {args.name!r} with role {args.role}; store it now, it is not kept:")
         print(key)
         return 0

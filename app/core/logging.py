@@ -11,7 +11,8 @@ import orjson
 
 from app.core.masking import MaskingFilter, mask_text
 
-_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+# uvicorn adds an ANSI-coloured copy of its messages; JSON readers want the plain one.
+_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
 
 
 class JsonFormatter(logging.Formatter):
