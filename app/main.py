@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from app.auth.service import KeyVerifier
 from app.claims import router as claims_router
 from app.claims.service import DeadlineContext
+from app.complaints import router as complaints_router
 from app.core.config import Settings, get_settings
 from app.core.db import Database
 from app.core.deps import system_clock
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(ops_router.router)
     app.include_router(claims_router.router)
+    app.include_router(complaints_router.router)
     app.mount("/docs/assets", StaticFiles(directory=ops_router.SWAGGER_ASSETS), name="docs-assets")
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     app.add_middleware(

@@ -22,6 +22,7 @@ claim's live progress.
 
 TAGS = [
     {"name": "claims", "description": "Claims and their stages, deadlines and progress."},
+    {"name": "complaints", "description": "Complaint intake, lifecycle, assignment, timeline."},
     {"name": "operations", "description": "Health, readiness and metrics."},
 ]
 

@@ -55,4 +55,6 @@ ProgressReader = Annotated[Principal, Depends(require(Permission.progress_read))
 ClaimsReader = Annotated[Principal, Depends(require(Permission.claims_read))]
 ClaimsLister = Annotated[Principal, Depends(require(Permission.claims_list))]
 ClaimsWriter = Annotated[Principal, Depends(require(Permission.claims_write))]
+ComplaintsReader = Annotated[Principal, Depends(require(Permission.complaints_read))]
+ComplaintsWriter = Annotated[Principal, Depends(require(Permission.complaints_write))]
 TaxonomyReader = Annotated[Principal, Depends(require(Permission.taxonomy_read))]

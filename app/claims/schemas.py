@@ -146,6 +146,15 @@ class StageHistoryEntry(BaseModel):
     recorded_by: str | None = None
 
 
+class ComplaintRef(BaseModel):
+    """A complaint about this claim that is not closed."""
+
+    id: int
+    reference: str = Field(examples=["CMP-20261124-000123"])
+    status: str
+    received_at: datetime
+
+
 class ClaimRead(BaseModel):
     """A claim with its stage, history and deadlines."""
 
@@ -168,6 +177,9 @@ class ClaimRead(BaseModel):
     compliance_flags: list[str] = Field(
         description="E.g. `repeat_document_request`: a second missing-documents list named a "
         "document the first did not (Insurance Law Art. 22)."
+    )
+    open_complaints: list[ComplaintRef] = Field(
+        default_factory=list, description="Complaints about this claim that are not closed."
     )
     version: int
     created_at: datetime

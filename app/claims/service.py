@@ -21,11 +21,13 @@ from app.claims.schemas import (
     ClaimRead,
     ClaimSummary,
     ClaimUpsert,
+    ComplaintRef,
     StageEventCreate,
     StageEventRead,
     StageHistoryEntry,
 )
 from app.claims.stages import IllegalMove, ReasonRequired, Stage, check_move
+from app.complaints import service as complaints_service
 from app.core.concurrency import check_version
 from app.core.db import Money, RawReader, UTCDateTime
 from app.core.errors import IllegalTransition, NotFound, PreconditionFailed, Unprocessable
@@ -239,6 +241,9 @@ async def upsert_claim(
             async with session.begin_nested():
                 session.add(claim)
                 await session.flush()
+                await complaints_service.link_claim(
+                    await session.connection(), claim_no=claim_no, claim_id=claim.id, stage=stage
+                )
         except IntegrityError:
             # Another request created it first (the savepoint rollback discarded our row):
             # this request becomes an update of that row.
@@ -293,7 +298,12 @@ async def upsert_claim(
         detail={"version": claim.version},
     )
     events = await _events(session, claim.id)
-    return _claim_read(claim, events, derived.doc, lang, now), created
+    read = _claim_read(claim, events, derived.doc, lang, now)
+    read.open_complaints = [
+        ComplaintRef(**c)
+        for c in await complaints_service.open_complaints_of_claim(session, claim_no)
+    ]
+    return read, created
 
 
 # The stage-event write path is hot (the core claims system pushes every move), so it runs
@@ -595,7 +605,12 @@ async def get_claim(
     doc = orjson.loads(claim.progress_doc)
     if _needs_refresh(doc, ctx):
         _refresh_provisional(doc, claim.model_dump(), ctx)
-    return _claim_read(claim, await _events(session, claim.id), doc, lang, now)
+    read = _claim_read(claim, await _events(session, claim.id), doc, lang, now)
+    read.open_complaints = [
+        ComplaintRef(**c)
+        for c in await complaints_service.open_complaints_of_claim(session, claim_no)
+    ]
+    return read
 
 
 _PROGRESS_SQL = (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -30,6 +32,12 @@ class Settings(BaseSettings):
     internal_stage_days: dict[str, int] = Field(
         default_factory=dict,
         description='Overrides of internal stage targets in days, e.g. {"approval": 2}.',
+    )
+    priority_amount_threshold: Decimal = Field(
+        default=Decimal("50000"), ge=0, description="Disputed amounts above this raise priority."
+    )
+    idempotency_ttl: timedelta = Field(
+        default=timedelta(hours=24), description="How long an Idempotency-Key is remembered."
     )
     log_level: str = "INFO"
     access_log: bool = True

@@ -1,0 +1,1 @@
+"""Complaint-cause classification: taxonomy, rules, the learned model and their combination."""

@@ -1,0 +1,1 @@
+"""Complaints: lifecycle, priority and handling of motor-insurance claim complaints."""

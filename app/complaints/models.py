@@ -1,0 +1,104 @@
+"""Complaints, their timeline, and the reference counter."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlmodel import Column, Field, SQLModel, String
+
+from app.core.db import Money, UTCDateTime
+
+
+class Complaint(SQLModel, table=True):
+    """A claim complaint from intake to closure."""
+
+    __tablename__ = "complaint"
+    __table_args__ = (
+        Index("ix_complaint_received_at_id", "received_at", "id"),
+        Index("ix_complaint_status_id", "status", "id"),
+        Index("ix_complaint_subcause_id", "subcause", "id"),
+        Index("ix_complaint_category_id", "category", "id"),
+        Index("ix_complaint_channel_id", "channel", "id"),
+        Index("ix_complaint_priority_id", "priority", "id"),
+        Index("ix_complaint_assignee_id", "assignee", "id"),
+        Index("ix_complaint_claim_no", "claim_no"),
+        Index("ix_complaint_reply_due_at", "reply_due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(sa_column=Column(String(32), nullable=False, unique=True))
+    status: str = Field(sa_column=Column(String(24), nullable=False))
+    channel: str = Field(sa_column=Column(String(24), nullable=False))
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    complainant_name: str = Field(sa_column=Column(String(100), nullable=False))
+    complainant_phone: str = Field(sa_column=Column(String(30), nullable=False))
+    complainant_id_number: str | None = Field(default=None, sa_column=Column(String(30)))
+    claim_no: str | None = Field(default=None, sa_column=Column(String(40)))
+    claim_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("claim.id", ondelete="RESTRICT"))
+    )
+    claim_stage: str | None = Field(default=None, sa_column=Column(String(24)))
+    policy_no: str | None = Field(default=None, sa_column=Column(String(40)))
+    plate_no: str | None = Field(default=None, sa_column=Column(String(20)))
+    disputed_amount: Decimal | None = Field(default=None, sa_column=Column(Money()))
+    external_ref: str | None = Field(default=None, sa_column=Column(String(100)))
+    received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    category: str = Field(sa_column=Column(String(40), nullable=False))
+    subcause: str = Field(sa_column=Column(String(60), nullable=False))
+    classification: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    priority: str = Field(sa_column=Column(String(10), nullable=False))
+    priority_reasons: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    route_to_supervisor: bool = Field(sa_column=Column(Boolean, nullable=False, default=False))
+    assignee: str | None = Field(default=None, sa_column=Column(String(100)))
+    team: str | None = Field(default=None, sa_column=Column(String(100)))
+    escalation_level: str | None = Field(default=None, sa_column=Column(String(20)))
+    # Facts the deadlines are computed from (deadlines/complaint.py); due instants are kept
+    # for the `overdue` filter, the flag itself is derived at read time.
+    acknowledged_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    replied_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    resolved_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    close_reason: str | None = Field(default=None, sa_column=Column(String(20)))
+    extensions: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    acknowledge_due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    reply_due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    reopen_count: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
+    notes: str | None = Field(default=None, sa_column=Column(Text))
+    version: int = Field(default=1, sa_column=Column(Integer, nullable=False, default=1))
+    created_by: str = Field(sa_column=Column(String(100), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class ComplaintEvent(SQLModel, table=True):
+    """One entry of a complaint's timeline; never updated or deleted."""
+
+    __tablename__ = "complaint_event"
+    __table_args__ = (UniqueConstraint("complaint_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("complaint.id", ondelete="RESTRICT"), nullable=False)
+    )
+    seq: int = Field(sa_column=Column(Integer, nullable=False))
+    kind: str = Field(sa_column=Column(String(30), nullable=False))
+    action: str | None = Field(default=None, sa_column=Column(String(30)))
+    from_status: str | None = Field(default=None, sa_column=Column(String(24)))
+    to_status: str | None = Field(default=None, sa_column=Column(String(24)))
+    actor: str = Field(sa_column=Column(String(100), nullable=False))
+    role: str = Field(sa_column=Column(String(20), nullable=False))
+    occurred_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    note: str | None = Field(default=None, sa_column=Column(Text))
+    detail: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class ReferenceCounter(SQLModel, table=True):
+    """The complaint reference counter on SQLite (PostgreSQL uses a sequence)."""
+
+    __tablename__ = "reference_counter"
+
+    name: str = Field(sa_column=Column(String(40), primary_key=True))
+    value: int = Field(sa_column=Column(Integer, nullable=False))

@@ -1,0 +1,744 @@
+"""Complaints: intake, reads, lifecycle actions, assignment, timeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from sqlalchemy import JSON, Boolean, Integer, String, Text, bindparam, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.auth.service import Principal
+from app.classification import interim
+from app.classification.schemas import Classification
+from app.classification.taxonomy import BY_CODE
+from app.complaints.labels import status_label
+from app.complaints.lifecycle import (
+    Action,
+    CloseReason,
+    IllegalAction,
+    Status,
+    allowed_actions,
+    next_status,
+)
+from app.complaints.models import Complaint, ComplaintEvent
+from app.complaints.priority import Priority, PriorityInputs, assess_priority
+from app.complaints.schemas import (
+    ComplainantRead,
+    ComplaintCreate,
+    ComplaintPage,
+    ComplaintPatch,
+    ComplaintRead,
+    Due,
+    PriorityReasonRead,
+    Timeline,
+    TimelineEntry,
+    TransitionCreate,
+)
+from app.core import idempotency
+from app.core.concurrency import check_version
+from app.core.db import Money, UTCDateTime
+from app.core.errors import Forbidden, IllegalTransition, NotFound, Unprocessable
+from app.core.pagination import decode_cursor, encode_cursor
+from app.deadlines.complaint import (
+    ComplaintFacts,
+    Extension,
+    compute_complaint_deadlines,
+    extension_allowed,
+)
+from app.deadlines.compute import Deadline
+
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class IntakeSettings:
+    """Knobs of intake that come from settings."""
+
+    amount_threshold: Decimal
+    idempotency_ttl: timedelta
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts, for the timeline and the audit log."""
+
+    principal: Principal
+    request_id: str | None
+
+
+# ---------------------------------------------------------------- deadlines
+
+
+def _facts(c: Any) -> ComplaintFacts:
+    return ComplaintFacts(
+        received_at=c.received_at,
+        acknowledged_at=c.acknowledged_at,
+        replied_at=c.replied_at,
+        withdrawn_at=c.closed_at if c.close_reason == CloseReason.withdrawn.value else None,
+        extensions=tuple(
+            Extension(reason=e["reason"], at=datetime.fromisoformat(e["at"])) for e in c.extensions
+        ),
+    )
+
+
+def _deadlines(c: Any, ctx: Any, now: datetime) -> list[Deadline]:
+    return compute_complaint_deadlines(_facts(c), ctx.profile, ctx.calendar, now)
+
+
+def _deadline_rows(deadlines: list[Deadline], lang: str, now: datetime) -> list[dict[str, Any]]:
+    return [
+        {
+            "code": d.code,
+            "basis": d.basis,
+            "label": _DEADLINE_LABELS.get(d.code, {}).get(lang, d.code),
+            "description": d.description,
+            "started_at": d.started_at,
+            "due_at": d.due_at,
+            "stopped_at": d.stopped_at,
+            "state": d.state,
+            "overdue": d.state == "running" and now >= d.due_at,
+            "provisional": d.provisional,
+        }
+        for d in deadlines
+    ]
+
+
+_DEADLINE_LABELS = {
+    "complaint.acknowledge": {
+        "zh-Hant": "受理確認時限",
+        "zh-Hans": "受理确认时限",
+        "en": "Acknowledge by",
+    },
+    "complaint.reply": {"zh-Hant": "投訴答覆時限", "zh-Hans": "投诉答复时限", "en": "Reply by"},
+}
+
+
+# ---------------------------------------------------------------- read model
+
+
+def to_read(c: Any, ctx: Any, lang: str, now: datetime) -> ComplaintRead:
+    """The API view of a complaint row."""
+    deadlines = _deadlines(c, ctx, now)
+    rows = _deadline_rows(deadlines, lang, now)
+    by_code = {d.code: d for d in deadlines}
+    return ComplaintRead(
+        id=c.id,
+        reference=c.reference,
+        status=c.status,
+        status_label=status_label(c.status, lang),
+        channel=c.channel,
+        text=c.text,
+        complainant=ComplainantRead(
+            name=c.complainant_name, phone=c.complainant_phone, id_number=c.complainant_id_number
+        ),
+        claim_no=c.claim_no,
+        claim_stage=c.claim_stage,
+        policy_no=c.policy_no,
+        plate_no=c.plate_no,
+        disputed_amount=c.disputed_amount,
+        external_ref=c.external_ref,
+        received_at=c.received_at,
+        classification=Classification.model_validate(c.classification),
+        category_label=BY_CODE[c.category].label(lang),
+        subcause_label=BY_CODE[c.subcause].label(lang),
+        priority=c.priority,
+        priority_reasons=[PriorityReasonRead(**r) for r in c.priority_reasons],
+        route_to_supervisor=c.route_to_supervisor,
+        assignee=c.assignee,
+        team=c.team,
+        escalation_level=c.escalation_level,
+        due=Due(
+            acknowledge_by=by_code["complaint.acknowledge"].due_at,
+            reply_by=by_code["complaint.reply"].due_at,
+        ),
+        overdue=any(r["overdue"] for r in rows),
+        deadlines=rows,  # type: ignore[arg-type]
+        acknowledged_at=c.acknowledged_at,
+        replied_at=c.replied_at,
+        resolved_at=c.resolved_at,
+        closed_at=c.closed_at,
+        close_reason=c.close_reason,
+        extensions=c.extensions,
+        reopen_count=c.reopen_count,
+        notes=c.notes,
+        allowed_actions=[a.value for a in allowed_actions(Status(c.status))],
+        version=c.version,
+        created_at=c.created_at,
+        updated_at=c.updated_at,
+    )
+
+
+# ---------------------------------------------------------------- intake
+
+_CLAIM_CONTEXT = text(
+    "SELECT (SELECT count(*) FROM complaint WHERE claim_no = :claim_no) AS earlier, "
+    "c.id, c.stage, c.progress_doc FROM (SELECT 1 AS one) AS x "
+    "LEFT JOIN claim c ON c.claim_no = :claim_no"
+)
+_NEXT_REFERENCE = {
+    "postgresql": text("SELECT nextval('complaint_reference_seq')"),
+    "sqlite": text(
+        "INSERT INTO reference_counter (name, value) VALUES ('complaint', 1) "
+        "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value"
+    ),
+}
+_COMPLAINT_COLUMNS = (
+    "reference", "status", "channel", "text", "complainant_name", "complainant_phone",
+    "complainant_id_number", "claim_no", "claim_id", "claim_stage", "policy_no", "plate_no",
+    "disputed_amount", "external_ref", "received_at", "category", "subcause", "classification",
+    "priority", "priority_reasons", "route_to_supervisor", "extensions", "acknowledge_due_at",
+    "reply_due_at", "reopen_count", "version", "created_by", "created_at", "updated_at",
+)  # fmt: skip
+_INSERT_COMPLAINT = text(
+    f"INSERT INTO complaint ({', '.join(_COMPLAINT_COLUMNS)}) "  # noqa: S608 - constant
+    f"VALUES ({', '.join(':' + c for c in _COMPLAINT_COLUMNS)}) RETURNING id"
+).bindparams(
+    bindparam("complainant_id_number", type_=String()),
+    bindparam("claim_no", type_=String()),
+    bindparam("claim_id", type_=Integer()),
+    bindparam("claim_stage", type_=String()),
+    bindparam("policy_no", type_=String()),
+    bindparam("plate_no", type_=String()),
+    bindparam("disputed_amount", type_=Money()),
+    bindparam("external_ref", type_=String()),
+    bindparam("received_at", type_=UTCDateTime()),
+    bindparam("classification", type_=JSON()),
+    bindparam("priority_reasons", type_=JSON()),
+    bindparam("route_to_supervisor", type_=Boolean()),
+    bindparam("extensions", type_=JSON()),
+    bindparam("acknowledge_due_at", type_=UTCDateTime()),
+    bindparam("reply_due_at", type_=UTCDateTime()),
+    bindparam("created_at", type_=UTCDateTime()),
+    bindparam("updated_at", type_=UTCDateTime()),
+)
+_INSERT_EVENT = text(
+    "INSERT INTO complaint_event (complaint_id, seq, kind, action, from_status, to_status, "
+    "actor, role, occurred_at, note, detail) VALUES (:complaint_id, :seq, :kind, :action, "
+    ":from_status, :to_status, :actor, :role, :occurred_at, :note, :detail)"
+).bindparams(
+    bindparam("action", type_=String()),
+    bindparam("from_status", type_=String()),
+    bindparam("to_status", type_=String()),
+    bindparam("occurred_at", type_=UTCDateTime()),
+    bindparam("note", type_=Text()),
+    bindparam("detail", type_=JSON()),
+)
+
+
+def _claim_past_legal_deadline(progress_doc: str | None, now: datetime) -> bool:
+    if not progress_doc:
+        return False
+    doc = orjson.loads(progress_doc)
+    now_ts = now.timestamp()
+    return any(
+        d["code"].startswith("claim.")
+        and (d["state"] == "missed" or (d["state"] == "running" and now_ts >= d["due_ts"]))
+        for d in doc["deadlines"]
+    )
+
+
+def format_reference(received_at: datetime, number: int, tz: Any) -> str:
+    """`CMP-YYYYMMDD-NNNNNN`: the local date of receipt and a database counter."""
+    return f"CMP-{received_at.astimezone(tz):%Y%m%d}-{number:06d}"
+
+
+def classify(text_: str) -> Classification:
+    """The current classifier (interim until the hybrid classifier lands)."""
+    return interim.classify(text_)
+
+
+async def intake(
+    conn: Any,
+    *,
+    body: ComplaintCreate,
+    raw_body: Any,
+    idempotency_key: str | None,
+    actor: Actor,
+    now: datetime,
+    ctx: Any,
+    cfg: IntakeSettings,
+    lang: str,
+) -> tuple[int, bytes]:
+    """Record a complaint with its cause, priority, due dates and timeline in one transaction.
+
+    Returns the status code and the JSON body, which a retry with the same key gets again.
+    """
+    record_id: int | None = None
+    if idempotency_key is not None:
+        claimed = await idempotency.claim(
+            conn,
+            scope_key=f"{actor.principal.name}:POST:/v1/complaints:{idempotency_key}",
+            digest=idempotency.request_hash(raw_body),
+            now=now,
+            ttl=cfg.idempotency_ttl,
+        )
+        if isinstance(claimed, idempotency.Replay):
+            return claimed.status_code, claimed.body
+        record_id = claimed
+    received_at = body.received_at or now
+    if received_at > now + CLOCK_SKEW:
+        raise Unprocessable("received_at is in the future.")
+    claim_id = claim_stage = progress_doc = None
+    earlier = 0
+    if body.claim_no:
+        row = (await conn.execute(_CLAIM_CONTEXT, {"claim_no": body.claim_no})).one()
+        earlier, claim_id, claim_stage, progress_doc = row
+    classification = classify(body.text)
+    priority, reasons, route = assess_priority(
+        PriorityInputs(
+            channel=body.channel.value,
+            text=body.text,
+            disputed_amount=body.disputed_amount,
+            amount_threshold=cfg.amount_threshold,
+            repeat_on_claim=earlier > 0,
+            claim_past_legal_deadline=_claim_past_legal_deadline(progress_doc, now),
+            subcause=classification.subcause,
+            escalation_level=None,
+        )
+    )
+    number = (await conn.execute(_NEXT_REFERENCE[conn.dialect.name])).scalar_one()
+    values: dict[str, Any] = {
+        "reference": format_reference(received_at, int(number), ctx.profile.tz),
+        "status": Status.received.value,
+        "channel": body.channel.value,
+        "text": body.text,
+        "complainant_name": body.complainant.name,
+        "complainant_phone": body.complainant.phone,
+        "complainant_id_number": body.complainant.id_number,
+        "claim_no": body.claim_no,
+        "claim_id": claim_id,
+        "claim_stage": claim_stage,
+        "policy_no": body.policy_no,
+        "plate_no": body.plate_no,
+        "disputed_amount": body.disputed_amount,
+        "external_ref": body.external_ref,
+        "received_at": received_at,
+        "category": classification.category,
+        "subcause": classification.subcause,
+        "classification": classification.model_dump(mode="json"),
+        "priority": priority.value,
+        "priority_reasons": [
+            {"code": r.code, "priority": r.priority.value, "detail": r.detail} for r in reasons
+        ],
+        "route_to_supervisor": route,
+        "extensions": [],
+        "reopen_count": 0,
+        "version": 1,
+        "created_by": actor.principal.name,
+        "created_at": now,
+        "updated_at": now,
+        # not set at intake; present so the view code reads intake like a stored row
+        "acknowledged_at": None,
+        "replied_at": None,
+        "resolved_at": None,
+        "closed_at": None,
+        "close_reason": None,
+        "assignee": None,
+        "team": None,
+        "escalation_level": None,
+        "notes": None,
+    }
+    row = _Row(values)
+    deadlines = {d.code: d for d in _deadlines(row, ctx, now)}
+    values["acknowledge_due_at"] = deadlines["complaint.acknowledge"].due_at
+    values["reply_due_at"] = deadlines["complaint.reply"].due_at
+    complaint_id = (
+        await conn.execute(_INSERT_COMPLAINT, {k: values[k] for k in _COMPLAINT_COLUMNS})
+    ).scalar_one()
+    principal = actor.principal
+    for seq, (kind, detail) in enumerate(
+        (
+            ("intake", {"channel": body.channel.value, "reference": values["reference"]}),
+            ("classification", classification.model_dump(mode="json")),
+        ),
+        start=1,
+    ):
+        await conn.execute(
+            _INSERT_EVENT,
+            {
+                "complaint_id": complaint_id,
+                "seq": seq,
+                "kind": kind,
+                "action": None,
+                "from_status": None,
+                "to_status": Status.received.value if kind == "intake" else None,
+                "actor": principal.name,
+                "role": principal.role.value,
+                "occurred_at": now,
+                "note": None,
+                "detail": detail,
+            },
+        )
+    await audit.record(
+        conn,
+        actor=principal.name,
+        role=principal.role.value,
+        action="complaint.created",
+        entity_type="complaint",
+        entity_id=str(complaint_id),
+        at=now,
+        request_id=actor.request_id,
+        detail={"reference": values["reference"], "idempotency_key": idempotency_key},
+    )
+    values["id"] = complaint_id
+    read = to_read(_Row(values), ctx, lang, now)
+    body_bytes = read.model_dump_json().encode()
+    if record_id is not None:
+        await idempotency.store(conn, record_id, 201, body_bytes)
+    return 201, body_bytes
+
+
+class _Row:
+    """Attribute access over a dict, so intake can use the same view code as stored rows."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+# ---------------------------------------------------------------- reads
+
+
+async def _get(session: AsyncSession, complaint_id: int, *, lock: bool = False) -> Complaint:
+    stmt = select(Complaint).where(Complaint.id == complaint_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    complaint = (await session.execute(stmt)).scalar_one_or_none()
+    if complaint is None:
+        raise NotFound(f"No complaint {complaint_id}.")
+    return complaint
+
+
+async def get_complaint(
+    session: AsyncSession, *, complaint_id: int, ctx: Any, lang: str, now: datetime
+) -> ComplaintRead:
+    """One complaint."""
+    return to_read(await _get(session, complaint_id), ctx, lang, now)
+
+
+@dataclass(frozen=True)
+class ComplaintFilter:
+    """The list's filters (all optional)."""
+
+    status: str | None = None
+    category: str | None = None
+    subcause: str | None = None
+    channel: str | None = None
+    priority: str | None = None
+    assignee: str | None = None
+    claim_no: str | None = None
+    overdue: bool | None = None
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+    q: str | None = None
+
+
+def _like_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _text_search(dialect: str, q: str) -> Any:
+    """A substring match that the trigram indexes serve (Chinese has no word boundaries)."""
+    pattern = f"%{_like_escape(q)}%"
+    if dialect == "postgresql":
+        # pg_trgm's GIN index (migration 3e483f7457c9) answers ILIKE for 3+ characters.
+        return Complaint.text.ilike(pattern, escape="\\")
+    if len(q) >= 3:
+        # FTS5 trigram index: a quoted phrase matches the substring anywhere.
+        phrase = '"' + q.replace('"', '""') + '"'
+        matches = text("SELECT rowid FROM complaint_fts WHERE complaint_fts MATCH :phrase")
+        return Complaint.id.in_(matches.bindparams(phrase=phrase).columns(rowid=Integer()))
+    # Shorter than a trigram: no index can narrow it; scan the text.
+    return Complaint.text.like(pattern, escape="\\")
+
+
+async def list_complaints(
+    session: AsyncSession,
+    *,
+    filters: ComplaintFilter,
+    limit: int,
+    cursor: str | None,
+    ctx: Any,
+    lang: str,
+    now: datetime,
+) -> ComplaintPage:
+    """Complaints newest first by keyset on id, filtered."""
+    position = decode_cursor("complaints", cursor)
+    stmt = select(Complaint).order_by(Complaint.id.desc()).limit(limit + 1)
+    if position is not None:
+        if len(position) != 1 or not isinstance(position[0], int):
+            raise Unprocessable("cursor is damaged")
+        stmt = stmt.where(Complaint.id < position[0])
+    f = filters
+    for column, value in (
+        (Complaint.status, f.status),
+        (Complaint.category, f.category),
+        (Complaint.subcause, f.subcause),
+        (Complaint.channel, f.channel),
+        (Complaint.priority, f.priority),
+        (Complaint.assignee, f.assignee),
+        (Complaint.claim_no, f.claim_no),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if f.received_from is not None:
+        stmt = stmt.where(Complaint.received_at >= f.received_from)
+    if f.received_to is not None:
+        stmt = stmt.where(Complaint.received_at < f.received_to)
+    open_reply = Complaint.replied_at.is_(None) & Complaint.closed_at.is_(None)
+    late_ack = Complaint.acknowledged_at.is_(None) & Complaint.closed_at.is_(None)
+    overdue = (open_reply & (Complaint.reply_due_at <= now)) | (
+        late_ack & (Complaint.acknowledge_due_at <= now)
+    )
+    if f.overdue is True:
+        stmt = stmt.where(overdue)
+    elif f.overdue is False:
+        stmt = stmt.where(~overdue)
+    if f.q:
+        stmt = stmt.where(_text_search(session.bind.dialect.name, f.q))
+    rows = list((await session.execute(stmt)).scalars().all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return ComplaintPage(
+        items=[to_read(c, ctx, lang, now) for c in rows],
+        next_cursor=encode_cursor("complaints", [rows[-1].id]) if more and rows else None,
+    )
+
+
+async def timeline(session: AsyncSession, *, complaint_id: int) -> Timeline:
+    """Every event of a complaint in order."""
+    complaint = await _get(session, complaint_id)
+    events = (
+        await session.execute(
+            select(ComplaintEvent)
+            .where(ComplaintEvent.complaint_id == complaint_id)
+            .order_by(ComplaintEvent.seq)
+        )
+    ).scalars()
+    return Timeline(
+        complaint_id=complaint_id,
+        reference=complaint.reference,
+        items=[TimelineEntry.model_validate(e, from_attributes=True) for e in events],
+    )
+
+
+# ---------------------------------------------------------------- changes
+
+
+async def _append_event(
+    session: AsyncSession, complaint: Complaint, actor: Actor, now: datetime, **fields: Any
+) -> None:
+    last = (
+        await session.execute(
+            select(func.coalesce(func.max(ComplaintEvent.seq), 0)).where(
+                ComplaintEvent.complaint_id == complaint.id
+            )
+        )
+    ).scalar_one()
+    session.add(
+        ComplaintEvent(
+            complaint_id=complaint.id,  # type: ignore[arg-type]
+            seq=int(last) + 1,
+            actor=actor.principal.name,
+            role=actor.principal.role.value,
+            occurred_at=now,
+            **fields,
+        )
+    )
+
+
+async def _save(
+    session: AsyncSession, complaint: Complaint, actor: Actor, now: datetime, ctx: Any, action: str
+) -> None:
+    deadlines = {d.code: d for d in _deadlines(complaint, ctx, now)}
+    complaint.acknowledge_due_at = deadlines["complaint.acknowledge"].due_at
+    complaint.reply_due_at = deadlines["complaint.reply"].due_at
+    complaint.version += 1
+    complaint.updated_at = now
+    await session.flush()
+    await audit.record(
+        await session.connection(),
+        actor=actor.principal.name,
+        role=actor.principal.role.value,
+        action=action,
+        entity_type="complaint",
+        entity_id=str(complaint.id),
+        at=now,
+        request_id=actor.request_id,
+        detail={"version": complaint.version},
+    )
+
+
+_PRIORITY_ORDER = [p.value for p in Priority]
+
+
+async def apply_action(
+    session: AsyncSession,
+    *,
+    complaint_id: int,
+    body: TransitionCreate,
+    expected_version: int | None,
+    actor: Actor,
+    now: datetime,
+    ctx: Any,
+    lang: str,
+) -> ComplaintRead:
+    """Apply a lifecycle action; 409 with the allowed actions when it is illegal here."""
+    complaint = await _get(session, complaint_id, lock=True)
+    check_version(expected_version, complaint.version)
+    current = Status(complaint.status)
+    action = Action(body.action)
+    close_reason = None
+    if action is Action.close:
+        try:
+            close_reason = CloseReason(body.reason or CloseReason.completed.value)
+        except ValueError:
+            raise Unprocessable("close reason must be `completed` or `withdrawn`.") from None
+    try:
+        target = next_status(current, action, close_reason=close_reason)
+    except IllegalAction as exc:
+        raise IllegalTransition(
+            str(exc), current=current.value, allowed=[a.value for a in exc.allowed]
+        ) from None
+    detail: dict[str, Any] = {}
+    if action is Action.acknowledge:
+        complaint.acknowledged_at = now
+    elif action in (Action.propose_resolution, Action.resolve):
+        if body.notified and complaint.replied_at is None:
+            complaint.replied_at = now
+        if action is Action.resolve:
+            complaint.resolved_at = now
+        detail["notified"] = body.notified
+    elif action is Action.close:
+        assert close_reason is not None
+        complaint.closed_at = now
+        complaint.close_reason = close_reason.value
+        detail["reason"] = close_reason.value
+    elif action is Action.reopen:
+        complaint.reopen_count += 1
+        complaint.resolved_at = None
+        complaint.closed_at = None
+        complaint.close_reason = None
+    elif action is Action.escalate:
+        if body.level is None:
+            raise Unprocessable("escalate needs a `level`: supervisor, management or regulator.")
+        complaint.escalation_level = body.level
+        floor = "urgent" if body.level in ("management", "regulator") else "high"
+        if _PRIORITY_ORDER.index(complaint.priority) < _PRIORITY_ORDER.index(floor):
+            complaint.priority = floor
+        complaint.priority_reasons = [
+            *complaint.priority_reasons,
+            {
+                "code": f"escalated_{body.level}",
+                "priority": floor,
+                "detail": f"Escalated to {body.level}.",
+            },
+        ]
+        if body.level in ("supervisor", "management"):
+            complaint.route_to_supervisor = True
+        detail["level"] = body.level
+    elif action is Action.extend_deadline:
+        reason = body.reason
+        if reason not in ("complex", "very_complex"):
+            raise Unprocessable("extend_deadline needs a `reason`: complex or very_complex.")
+        if reason == "very_complex" and not body.approver:
+            raise Unprocessable(
+                "A very_complex extension needs the approving executive (`approver`)."
+            )
+        if not body.note:
+            raise Unprocessable("Record the notice to the complainant in `note`.")
+        ok, why = extension_allowed(_facts(complaint), ctx.profile, reason)
+        if not ok:
+            raise Unprocessable(why)
+        complaint.extensions = [
+            *complaint.extensions,
+            {
+                "reason": reason,
+                "at": now.isoformat(),
+                "approver": body.approver,
+                "by": actor.principal.name,
+            },
+        ]
+        detail["reason"] = reason
+    complaint.status = target.value
+    await _append_event(
+        session,
+        complaint,
+        actor,
+        now,
+        kind="transition",
+        action=action.value,
+        from_status=current.value,
+        to_status=target.value,
+        note=body.note,
+        detail=detail or None,
+    )
+    await _save(session, complaint, actor, now, ctx, f"complaint.{action.value}")
+    return to_read(complaint, ctx, lang, now)
+
+
+async def patch_complaint(
+    session: AsyncSession,
+    *,
+    complaint_id: int,
+    body: ComplaintPatch,
+    expected_version: int | None,
+    actor: Actor,
+    can_assign: bool,
+    now: datetime,
+    ctx: Any,
+    lang: str,
+) -> ComplaintRead:
+    """Assignment and priority (supervisors), contact details and notes (call centre)."""
+    changes = body.model_dump(exclude_unset=True)
+    if not changes:
+        raise Unprocessable("Nothing to change.")
+    if not can_assign and {"assignee", "team", "priority"} & set(changes):
+        raise Forbidden("Only supervisors assign complaints or set their priority.")
+    complaint = await _get(session, complaint_id, lock=True)
+    check_version(expected_version, complaint.version)
+    before = {k: getattr(complaint, k) for k in changes}
+    for key, value in changes.items():
+        setattr(complaint, key, value)
+    await _append_event(
+        session,
+        complaint,
+        actor,
+        now,
+        kind="assignment" if {"assignee", "team"} & set(changes) else "update",
+        detail={
+            "changed": sorted(changes),
+            "before": {k: v for k, v in before.items() if k in ("assignee", "team", "priority")},
+        },
+    )
+    await _save(session, complaint, actor, now, ctx, "complaint.updated")
+    return to_read(complaint, ctx, lang, now)
+
+
+async def link_claim(conn: Any, *, claim_no: str, claim_id: int, stage: str) -> None:
+    """Link complaints filed before their claim was synced (claim_stage stays as recorded)."""
+    await conn.execute(
+        text(
+            "UPDATE complaint SET claim_id = :claim_id, "
+            "claim_stage = COALESCE(claim_stage, :stage) "
+            "WHERE claim_no = :claim_no AND claim_id IS NULL"
+        ),
+        {"claim_id": claim_id, "stage": stage, "claim_no": claim_no},
+    )
+
+
+async def open_complaints_of_claim(session: AsyncSession, claim_no: str) -> list[dict[str, Any]]:
+    """The claim's complaints that are not closed, oldest first."""
+    rows = await session.execute(
+        select(Complaint.id, Complaint.reference, Complaint.status, Complaint.received_at)
+        .where(Complaint.claim_no == claim_no, Complaint.status != Status.closed.value)
+        .order_by(Complaint.id)
+    )
+    return [
+        {"id": r.id, "reference": r.reference, "status": r.status, "received_at": r.received_at}
+        for r in rows
+    ]

@@ -1,0 +1,127 @@
+"""Idempotency-Key: a creating POST retried with the same key returns the first response.
+
+The key is claimed with an INSERT in the same transaction as the creation it guards, so the
+record and the created rows commit (or vanish) together. A concurrent request with the same
+key blocks on the unique index (PostgreSQL) or on the single writer (SQLite) until the first
+commits, then finds its record and replays the response: never a second creation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import Integer, String, Text, bindparam, text
+from sqlmodel import Column, Field, Index, SQLModel
+
+from app.core.db import UTCDateTime
+from app.core.errors import Unprocessable
+
+MAX_KEY_LENGTH = 200
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """A claimed key and, once the request is done, its response."""
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (Index("ix_idempotency_record_expires_at", "expires_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    # principal name + method + path template + key: one client's key never collides with
+    # another's, nor the same key across operations.
+    scope_key: str = Field(sa_column=Column(String(400), nullable=False, unique=True))
+    request_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    status_code: int | None = Field(default=None, sa_column=Column(Integer))
+    response_body: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+@dataclass(frozen=True)
+class Replay:
+    """A stored response to send again."""
+
+    status_code: int
+    body: bytes
+
+
+_CLAIM = text(
+    "INSERT INTO idempotency_record (scope_key, request_hash, created_at, expires_at) "
+    "VALUES (:scope_key, :request_hash, :created_at, :expires_at) "
+    "ON CONFLICT (scope_key) DO NOTHING RETURNING id"
+).bindparams(
+    bindparam("created_at", type_=UTCDateTime()), bindparam("expires_at", type_=UTCDateTime())
+)
+_FIND = text(
+    "SELECT id, request_hash, status_code, response_body, expires_at FROM idempotency_record "
+    "WHERE scope_key = :scope_key"
+).columns(expires_at=UTCDateTime())
+_TAKE_OVER = text(
+    "UPDATE idempotency_record SET request_hash = :request_hash, status_code = NULL, "
+    "response_body = NULL, created_at = :created_at, expires_at = :expires_at WHERE id = :id"
+).bindparams(
+    bindparam("created_at", type_=UTCDateTime()), bindparam("expires_at", type_=UTCDateTime())
+)
+_STORE = text(
+    "UPDATE idempotency_record SET status_code = :status_code, response_body = :body WHERE id = :id"
+)
+_PURGE = text("DELETE FROM idempotency_record WHERE expires_at < :now").bindparams(
+    bindparam("now", type_=UTCDateTime())
+)
+
+
+def request_hash(body: Any) -> str:
+    """A stable digest of a request body (keys sorted, so field order does not matter)."""
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def validate_key(key: str) -> str:
+    """Refuse keys that are empty, too long or not printable ASCII."""
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
+        raise Unprocessable(
+            f"Idempotency-Key must be 1..{MAX_KEY_LENGTH} printable ASCII characters."
+        )
+    return key
+
+
+async def claim(
+    conn: Any, *, scope_key: str, digest: str, now: datetime, ttl: timedelta
+) -> int | Replay:
+    """Claim a key in the current transaction: its record id, or the response to replay."""
+    params = {
+        "scope_key": scope_key,
+        "request_hash": digest,
+        "created_at": now,
+        "expires_at": now + ttl,
+    }
+    inserted = (await conn.execute(_CLAIM, params)).first()
+    if inserted is not None:
+        return int(inserted[0])
+    found = (await conn.execute(_FIND, {"scope_key": scope_key})).first()
+    if found is None:  # pragma: no cover - deleted between the two statements
+        raise Unprocessable("Idempotency-Key is being purged; retry.")
+    if found.expires_at < now:
+        # An expired key is free again: this request takes it over.
+        await conn.execute(_TAKE_OVER, {**params, "id": found.id})
+        return int(found.id)
+    if found.request_hash != digest:
+        raise Unprocessable(
+            "This Idempotency-Key was used with a different request body; use a new key."
+        )
+    if found.status_code is None:  # pragma: no cover - only visible inside its own transaction
+        raise Unprocessable("A request with this Idempotency-Key is still in progress.")
+    return Replay(status_code=int(found.status_code), body=found.response_body.encode())
+
+
+async def store(conn: Any, record_id: int, status_code: int, body: bytes) -> None:
+    """Keep the response with its key, in the same transaction as the creation."""
+    await conn.execute(_STORE, {"status_code": status_code, "body": body.decode(), "id": record_id})
+
+
+async def purge_expired(conn: Any, now: datetime) -> int:
+    """Delete expired keys; returns how many."""
+    result = await conn.execute(_PURGE, {"now": now})
+    return int(result.rowcount or 0)
