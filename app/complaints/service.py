@@ -194,10 +194,11 @@ _COMPLAINT_COLUMNS = (
     "priority", "priority_reasons", "route_to_supervisor", "extensions", "acknowledge_due_at",
     "reply_due_at", "reopen_count", "version", "created_by", "created_at", "updated_at",
 )  # fmt: skip
-_INSERT_COMPLAINT = text(
+_INSERT_COMPLAINT_SQL = (
     f"INSERT INTO complaint ({', '.join(_COMPLAINT_COLUMNS)}) "  # noqa: S608 - constant
     f"VALUES ({', '.join(':' + c for c in _COMPLAINT_COLUMNS)}) RETURNING id"
-).bindparams(
+)
+_COMPLAINT_PARAMS = (
     bindparam("complainant_id_number", type_=String()),
     bindparam("claim_no", type_=String()),
     bindparam("claim_id", type_=Integer()),
@@ -215,6 +216,41 @@ _INSERT_COMPLAINT = text(
     bindparam("reply_due_at", type_=UTCDateTime()),
     bindparam("created_at", type_=UTCDateTime()),
     bindparam("updated_at", type_=UTCDateTime()),
+)
+_INSERT_COMPLAINT = text(_INSERT_COMPLAINT_SQL).bindparams(*_COMPLAINT_PARAMS)
+_EVENT_COLUMNS = (
+    "complaint_id", "seq", "kind", "action", "from_status", "to_status", "actor", "role",
+    "occurred_at", "note", "detail",
+)  # fmt: skip
+
+
+def _intake_pg_sql() -> str:
+    """Complaint, its two timeline entries and the audit record in one PostgreSQL statement."""
+    event_columns = ", ".join(_EVENT_COLUMNS)
+    events = " UNION ALL ".join(
+        f"SELECT c.id, {n}, :e{n}_kind, NULL, NULL, :e{n}_to_status, :actor, :role, "  # noqa: S608 - constant
+        f"CAST(:created_at AS TIMESTAMPTZ), NULL, CAST(:e{n}_detail AS JSON) FROM c"
+        for n in (1, 2)
+    )
+    audit_columns = "occurred_at, actor, role, action, entity_type, entity_id, request_id, detail"
+    return (
+        f"WITH c AS ({_INSERT_COMPLAINT_SQL}), "  # noqa: S608 - constant fragments
+        f"e AS (INSERT INTO complaint_event ({event_columns}) {events}), "
+        f"a AS (INSERT INTO audit_event ({audit_columns}) SELECT CAST(:created_at AS TIMESTAMPTZ), "
+        ":actor, :role, 'complaint.created', 'complaint', CAST(c.id AS VARCHAR), "
+        "CAST(:request_id AS VARCHAR), CAST(:a_detail AS JSON) FROM c) "
+        "SELECT id FROM c"
+    )
+
+
+_INTAKE_PG = text(_intake_pg_sql()).bindparams(
+    *_COMPLAINT_PARAMS,
+    bindparam("e1_detail", type_=JSON()),
+    bindparam("e2_detail", type_=JSON()),
+    bindparam("a_detail", type_=JSON()),
+    bindparam("e1_to_status", type_=String()),
+    bindparam("e2_to_status", type_=String()),
+    bindparam("request_id", type_=String()),
 )
 _INSERT_EVENT = text(
     "INSERT INTO complaint_event (complaint_id, seq, kind, action, from_status, to_status, "
@@ -347,44 +383,56 @@ async def intake(
     deadlines = {d.code: d for d in _deadlines(row, ctx, now)}
     values["acknowledge_due_at"] = deadlines["complaint.acknowledge"].due_at
     values["reply_due_at"] = deadlines["complaint.reply"].due_at
-    complaint_id = (
-        await conn.execute(_INSERT_COMPLAINT, {k: values[k] for k in _COMPLAINT_COLUMNS})
-    ).scalar_one()
     principal = actor.principal
-    for seq, (kind, detail) in enumerate(
-        (
-            ("intake", {"channel": body.channel.value, "reference": values["reference"]}),
-            ("classification", classification.model_dump(mode="json")),
-        ),
-        start=1,
-    ):
-        await conn.execute(
-            _INSERT_EVENT,
-            {
-                "complaint_id": complaint_id,
-                "seq": seq,
-                "kind": kind,
-                "action": None,
-                "from_status": None,
-                "to_status": Status.received.value if kind == "intake" else None,
-                "actor": principal.name,
-                "role": principal.role.value,
-                "occurred_at": now,
-                "note": None,
-                "detail": detail,
-            },
-        )
-    await audit.record(
-        conn,
-        actor=principal.name,
-        role=principal.role.value,
-        action="complaint.created",
-        entity_type="complaint",
-        entity_id=str(complaint_id),
-        at=now,
-        request_id=actor.request_id,
-        detail={"reference": values["reference"], "idempotency_key": idempotency_key},
+    intake_detail = {"channel": body.channel.value, "reference": values["reference"]}
+    entries = (
+        ("intake", Status.received.value, intake_detail),
+        ("classification", None, classification.model_dump(mode="json")),
     )
+    audit_detail = {"reference": values["reference"], "idempotency_key": idempotency_key}
+    complaint_values = {k: values[k] for k in _COMPLAINT_COLUMNS}
+    if conn.dialect.name == "postgresql":
+        # One round trip for the complaint, its timeline and its audit record.
+        params: dict[str, Any] = {
+            **complaint_values,
+            "actor": principal.name,
+            "role": principal.role.value,
+            "request_id": actor.request_id,
+            "a_detail": audit_detail,
+        }
+        for n, (kind, status, detail) in enumerate(entries, start=1):
+            params.update({f"e{n}_kind": kind, f"e{n}_to_status": status, f"e{n}_detail": detail})
+        complaint_id = (await conn.execute(_INTAKE_PG, params)).scalar_one()
+    else:
+        complaint_id = (await conn.execute(_INSERT_COMPLAINT, complaint_values)).scalar_one()
+        for seq, (kind, status, detail) in enumerate(entries, start=1):
+            await conn.execute(
+                _INSERT_EVENT,
+                {
+                    "complaint_id": complaint_id,
+                    "seq": seq,
+                    "kind": kind,
+                    "action": None,
+                    "from_status": None,
+                    "to_status": status,
+                    "actor": principal.name,
+                    "role": principal.role.value,
+                    "occurred_at": now,
+                    "note": None,
+                    "detail": detail,
+                },
+            )
+        await audit.record(
+            conn,
+            actor=principal.name,
+            role=principal.role.value,
+            action="complaint.created",
+            entity_type="complaint",
+            entity_id=str(complaint_id),
+            at=now,
+            request_id=actor.request_id,
+            detail=audit_detail,
+        )
     values["id"] = complaint_id
     read = to_read(_Row(values), ctx, lang, now)
     body_bytes = read.model_dump_json().encode()

@@ -1,0 +1,136 @@
+"""Shared pieces of the load benchmarks: a served app on a fresh database, wrk, the report."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import create_pg_database, drop_pg_database, migrate_to_head  # noqa: E402
+
+PORT = 18765
+BASE = f"http://127.0.0.1:{PORT}"
+
+
+@dataclass(frozen=True)
+class Served:
+    """A running server: its database URL and an admin key."""
+
+    url: str
+    key: str
+
+
+def _create_key(env: dict[str, str], role: str, name: str) -> str:
+    out = subprocess.run(
+        [sys.executable, "-m", "app.cli", "keys", "create", "--role", role, "--name", name],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    return out.stdout.strip().splitlines()[-1]
+
+
+@contextmanager
+def served(db: str, workers: int = 1, extra_env: dict[str, str] | None = None) -> Iterator[Served]:
+    """Migrate a fresh database of kind `db`, create an admin key, serve with uvicorn."""
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: apt-get install wrk")
+    workdir = Path(tempfile.mkdtemp(prefix="claimdesk-bench-"))
+    pg_url = None
+    if db == "sqlite":
+        url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
+    else:
+        url = pg_url = asyncio.run(create_pg_database())
+    migrate_to_head(url)
+    env = {
+        **os.environ,
+        "CLAIMDESK_DATABASE_URL": url,
+        "CLAIMDESK_ACCESS_LOG": "false",
+        "CLAIMDESK_LOG_LEVEL": "WARNING",
+        **(extra_env or {}),
+    }
+    key = _create_key(env, "admin", "bench-admin")
+    server = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "uvicorn", "app.main:app_factory", "--factory"),
+            *("--port", str(PORT), "--workers", str(workers), "--no-access-log"),
+            *("--log-level", "warning", "--loop", "uvloop", "--http", "httptools"),
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(BASE + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield Served(url=url, key=key)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        if pg_url:
+            asyncio.run(drop_pg_database(pg_url))
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _to_ms(value: str) -> float:
+    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def wrk(path: str, seconds: int, script: str | None = None) -> dict[str, float]:
+    """Run wrk (2 threads, 16 connections) and parse requests/s, p50, p99 and errors."""
+    cmd = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency"]
+    tmp = None
+    if script:
+        tmp = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
+        tmp.write(script)
+        tmp.close()
+        cmd += ["-s", tmp.name]
+    out = subprocess.run([*cmd, BASE + path], capture_output=True, text=True, check=True).stdout
+    if tmp:
+        os.unlink(tmp.name)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _to_ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+    p99 = _to_ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = int(non2xx.group(1)) if non2xx else 0
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if sock:
+        errors += sum(int(x) for x in sock.groups())
+    return {"rps": rps, "p50": p50, "p99": p99, "errors": errors}
+
+
+def report(title: str, db: str, seconds: int, results: dict[str, dict[str, float]]) -> None:
+    """Print the figures with each path's ratio to the first (bare) one."""
+    bare = next(iter(results.values()))["rps"]
+    print(
+        f"{title} — {db}, 1 uvicorn worker, wrk 2 threads × 16 connections, {seconds}s per path, "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    )
+    print(f"{'path':24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs bare':>8}")
+    for name, r in results.items():
+        print(
+            f"{name:24} {r['rps']:9.0f} {r['p50']:8.2f} {r['p99']:8.2f} "
+            f"{r['errors']:7.0f} {r['rps'] / bare:8.1%}"
+        )
