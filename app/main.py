@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import hashlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,6 +17,7 @@ from app.auth.service import KeyVerifier
 from app.claims import router as claims_router
 from app.claims.service import DeadlineContext
 from app.complaints import router as complaints_router
+from app.core import idempotency
 from app.core.config import Settings, get_settings
 from app.core.db import Database
 from app.core.deps import system_clock
@@ -52,6 +55,20 @@ def deadline_context(settings: Settings) -> DeadlineContext:
     return DeadlineContext(profile=profile, calendar=calendar, fingerprint=fingerprint)
 
 
+async def _maintenance(db: Database, settings: Settings) -> None:
+    """Housekeeping every few minutes: expired idempotency keys are deleted.
+
+    Safe on several replicas at once (a DELETE of expired rows is idempotent).
+    """
+    while True:
+        await asyncio.sleep(settings.maintenance_interval_seconds)
+        try:
+            async with db.transaction() as conn:
+                await idempotency.purge_expired(conn, system_clock())
+        except Exception:  # keep the loop alive; the next round retries
+            logging.getLogger("claimdesk.maintenance").exception("maintenance round failed")
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the ASGI application for the given settings (default: the environment's)."""
     settings = settings or get_settings()
@@ -66,9 +83,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # the collector's scans, which otherwise stall requests for milliseconds (p99).
         gc.collect()
         gc.freeze()
+        maintenance = asyncio.create_task(_maintenance(db, settings))
         try:
             yield
         finally:
+            maintenance.cancel()
+            await asyncio.gather(maintenance, return_exceptions=True)
             await db.dispose()
 
     app = FastAPI(

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     idempotency_ttl: timedelta = Field(
         default=timedelta(hours=24), description="How long an Idempotency-Key is remembered."
     )
+    maintenance_interval_seconds: float = Field(
+        default=600, gt=0, description="How often expired idempotency keys are purged."
+    )
     log_level: str = "INFO"
     access_log: bool = True
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)

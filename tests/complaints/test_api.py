@@ -301,3 +301,37 @@ async def test_complaint_role_matrix(
         assert response.status_code in (200, 201), response.text
     else:
         assert_problem(response, 403)
+
+
+async def test_expired_idempotency_key_is_purged_and_free_again(
+    client: httpx.AsyncClient, keys, clock, app
+) -> None:
+    from datetime import timedelta
+
+    from app.core import idempotency
+
+    h = {**keys["call_center"], "Idempotency-Key": "old-key"}
+    first = (await client.post("/v1/complaints", json=BODY, headers=h)).json()
+    clock.now = clock.now + timedelta(hours=25)
+    async with app.state.db.transaction() as conn:
+        assert await idempotency.purge_expired(conn, clock.now) == 1
+    second = (
+        await client.post("/v1/complaints", json={**BODY, "channel": "web"}, headers=h)
+    ).json()
+    assert second["id"] != first["id"]
+
+
+async def test_pages_are_complete_while_complaints_arrive(client: httpx.AsyncClient, keys) -> None:
+    h = keys["call_center"]
+    before = [(await file(client, h)).json()["id"] for _ in range(9)]
+    seen: list[int] = []
+    page = (await client.get("/v1/complaints?limit=4", headers=h)).json()
+    while True:
+        seen += [c["id"] for c in page["items"]]
+        await file(client, h)
+        if not page["next_cursor"]:
+            break
+        page = (
+            await client.get(f"/v1/complaints?limit=4&cursor={page['next_cursor']}", headers=h)
+        ).json()
+    assert seen == sorted(before, reverse=True)
