@@ -156,7 +156,33 @@ class ComplaintRead(BaseModel):
     updated_at: datetime
 
 
-ComplaintPage = Page[ComplaintRead]
+class ComplaintSummary(BaseModel):
+    """A complaint in a list: enough to triage; GET the complaint for the rest."""
+
+    id: int
+    reference: str
+    status: str
+    status_label: str
+    channel: Channel
+    excerpt: str = Field(description="The first 200 characters of the text.")
+    complainant_name: str
+    claim_no: str | None
+    claim_stage: str | None
+    received_at: datetime
+    category: str
+    subcause: str
+    subcause_label: str
+    priority: Literal["low", "normal", "high", "urgent"]
+    route_to_supervisor: bool
+    assignee: str | None
+    team: str | None
+    due: Due
+    overdue: bool = Field(description="Past acknowledge-by or reply-by without the answer.")
+    version: int
+    updated_at: datetime
+
+
+ComplaintPage = Page[ComplaintSummary]
 
 
 class ComplaintPatch(BaseModel):
