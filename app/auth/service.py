@@ -29,6 +29,14 @@ class Principal:
     role: Role
 
 
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who makes a change, for timelines and the audit log: the principal and the request."""
+
+    principal: Principal
+    request_id: str | None
+
+
 def hash_key(key: str) -> str:
     """The stored digest of a key."""
     return hashlib.sha256(key.encode()).hexdigest()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from app.auth.dependencies import ClaimsLister, ClaimsReader, ClaimsWriter, ProgressReader
+from app.auth.service import Actor
 from app.claims import service
 from app.claims.schemas import (
     CLAIM_NO_PATTERN,
@@ -19,8 +19,8 @@ from app.claims.schemas import (
     StageEventRead,
 )
 from app.claims.stages import Stage
-from app.core.concurrency import etag, expected_version
-from app.core.db import get_read_session, get_session, get_transaction
+from app.core.concurrency import IfMatch, etag, expected_version
+from app.core.db import ReadSession, Transaction, WriteSession
 from app.core.deps import AcceptLanguage, Language, Now, RequestId, lang_of, now_of
 from app.core.errors import problem_doc_responses
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -35,13 +35,6 @@ ClaimNoPath = Annotated[
         examples=["CLM-2026-000123"],
     ),
 ]
-IfMatch = Annotated[
-    str | None,
-    Header(description="The ETag last read; a stale one is refused with 412.", examples=['"3"']),
-]
-WriteSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
-ReadSession = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
-Transaction = Annotated[Any, Depends(get_transaction, scope="function")]
 
 
 async def _ctx(request: Request) -> service.DeadlineContext:
@@ -80,7 +73,7 @@ async def upsert_claim(
         claim_no=claim_no,
         body=body,
         expected_version=expected_version(if_match),
-        actor=service.Actor(principal, request_id),
+        actor=Actor(principal, request_id),
         now=now,
         ctx=ctx,
         lang=lang,
@@ -179,7 +172,7 @@ async def record_stage_event(
         claim_no=claim_no,
         body=body,
         expected_version=expected_version(if_match),
-        actor=service.Actor(principal, request.state.request_id),
+        actor=Actor(principal, request.state.request_id),
         now=now_of(request),
         ctx=request.app.state.deadlines,
         lang=lang_of(request, accept_language),

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import (
-    AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -17,6 +15,7 @@ from pydantic import (
 )
 
 from app.claims.stages import CoverageType, Stage
+from app.core.fields import Instant
 from app.core.pagination import Page
 
 CLAIM_NO_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$"
@@ -31,8 +30,6 @@ DocumentName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
 ]
 EventId = Annotated[str, StringConstraints(pattern=r"^[\x21-\x7e]{1,100}$")]
-# Instants are kept and returned in UTC whatever offset they arrived with.
-Instant = Annotated[AwareDatetime, AfterValidator(lambda v: v.astimezone(UTC))]
 Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.auth.service import Principal
+from app.auth.service import Actor
 from app.claims import progress
 from app.claims.models import Claim, ClaimStageEvent
 from app.claims.schemas import (
@@ -30,6 +30,7 @@ from app.claims.stages import IllegalMove, ReasonRequired, Stage, check_move
 from app.complaints import service as complaints_service
 from app.core.concurrency import check_version
 from app.core.db import Money, RawReader, UTCDateTime
+from app.core.deps import CLOCK_SKEW
 from app.core.errors import IllegalTransition, NotFound, PreconditionFailed, Unprocessable
 from app.core.masking import mask_name, mask_phone, mask_plate
 from app.core.pagination import decode_cursor, encode_cursor
@@ -44,9 +45,6 @@ from app.deadlines.compute import (
 )
 from app.deadlines.rules import Profile
 
-# Clocks of the claims system and ours differ a little; beyond this an event is in the future.
-CLOCK_SKEW = timedelta(minutes=5)
-
 
 @dataclass(frozen=True)
 class DeadlineContext:
@@ -57,14 +55,6 @@ class DeadlineContext:
     # Changes when the rules or the holiday schedule change: stored provisional deadlines
     # computed under another fingerprint are recounted on read.
     fingerprint: str
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who makes a change, for the history and the audit log."""
-
-    principal: Principal
-    request_id: str | None
 
 
 # ---------------------------------------------------------------- state → document

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from app.auth.dependencies import ComplaintsReader, ComplaintsWriter
 from app.auth.roles import Permission, allows
+from app.auth.service import Actor
 from app.complaints import service
 from app.complaints.schemas import (
     Channel,
@@ -20,8 +20,8 @@ from app.complaints.schemas import (
     Timeline,
     TransitionCreate,
 )
-from app.core.concurrency import etag, expected_version
-from app.core.db import get_read_session, get_session, get_transaction
+from app.core.concurrency import IfMatch, etag, expected_version
+from app.core.db import ReadSession, Transaction, WriteSession
 from app.core.deps import AcceptLanguage, Language, Now, RequestId, lang_of, now_of
 from app.core.errors import problem_doc_responses
 from app.core.idempotency import validate_key
@@ -30,10 +30,6 @@ from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
 
 ComplaintId = Annotated[int, Path(ge=1, le=2**62, description="The complaint's id.")]
-IfMatch = Annotated[
-    str | None,
-    Header(description="The ETag last read; a stale one is refused with 412.", examples=['"3"']),
-]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -42,9 +38,6 @@ IdempotencyKey = Annotated[
         examples=["3f0c9a52-6c1e-4d1e-9a43-2f1d1c0b7e11"],
     ),
 ]
-WriteSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
-ReadSession = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
-Transaction = Annotated[Any, Depends(get_transaction, scope="function")]
 
 
 def _ctx(request: Request) -> Any:
@@ -83,7 +76,7 @@ async def create_complaint(
         body=body,
         raw_body=body.model_dump(mode="json"),
         idempotency_key=validate_key(idempotency_key) if idempotency_key is not None else None,
-        actor=service.Actor(principal, request.state.request_id),
+        actor=Actor(principal, request.state.request_id),
         now=now_of(request),
         ctx=_ctx(request),
         cfg=service.IntakeSettings(
@@ -199,7 +192,7 @@ async def patch_complaint(
         complaint_id=complaint_id,
         body=body,
         expected_version=expected_version(if_match),
-        actor=service.Actor(principal, request_id),
+        actor=Actor(principal, request_id),
         can_assign=allows(principal.role, Permission.complaints_assign),
         now=now,
         ctx=_ctx(request),
@@ -232,7 +225,7 @@ async def apply_action(
         complaint_id=complaint_id,
         body=body,
         expected_version=expected_version(if_match),
-        actor=service.Actor(principal, request_id),
+        actor=Actor(principal, request_id),
         now=now,
         ctx=_ctx(request),
         lang=lang,

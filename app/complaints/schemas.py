@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -19,9 +17,9 @@ from pydantic import (
 
 from app.claims.schemas import CLAIM_NO_PATTERN, DeadlineRead, Phone, PlateNo, PolicyNo
 from app.classification.schemas import Classification
+from app.core.fields import Instant
 from app.core.pagination import Page
 
-Instant = Annotated[AwareDatetime, AfterValidator(lambda v: v.astimezone(UTC))]
 IdNumber = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^(\d{15}|\d{17}[\dXx]|[A-Z0-9]{6,20})$")
 ]

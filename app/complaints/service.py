@@ -12,7 +12,7 @@ from sqlalchemy import JSON, Boolean, Integer, String, Text, bindparam, func, se
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.auth.service import Principal
+from app.auth.service import Actor
 from app.classification import interim
 from app.classification.schemas import Classification
 from app.classification.taxonomy import BY_CODE
@@ -41,6 +41,7 @@ from app.complaints.schemas import (
 from app.core import idempotency
 from app.core.concurrency import check_version
 from app.core.db import Money, UTCDateTime
+from app.core.deps import CLOCK_SKEW
 from app.core.errors import Forbidden, IllegalTransition, NotFound, Unprocessable
 from app.core.pagination import decode_cursor, encode_cursor
 from app.deadlines.complaint import (
@@ -51,8 +52,6 @@ from app.deadlines.complaint import (
 )
 from app.deadlines.compute import Deadline
 
-CLOCK_SKEW = timedelta(minutes=5)
-
 
 @dataclass(frozen=True)
 class IntakeSettings:
@@ -60,14 +59,6 @@ class IntakeSettings:
 
     amount_threshold: Decimal
     idempotency_ttl: timedelta
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts, for the timeline and the audit log."""
-
-    principal: Principal
-    request_id: str | None
 
 
 # ---------------------------------------------------------------- deadlines

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from fastapi import Header
+
 from app.core.errors import PreconditionFailed
+
+IfMatch = Annotated[
+    str | None,
+    Header(description="The ETag last read; a stale one is refused with 412.", examples=['"3"']),
+]
 
 
 def etag(version: int) -> str:

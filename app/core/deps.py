@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -16,6 +16,10 @@ AcceptLanguage = Annotated[
         examples=["zh-Hant"],
     ),
 ]
+
+
+# Clocks of the calling systems and ours differ a little; beyond this a time is in the future.
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 def system_clock() -> datetime:
