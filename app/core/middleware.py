@@ -59,6 +59,15 @@ class RequestMiddleware:
                 body = await self._read_body(scope, receive)
                 if body is None:
                     await self._too_large(send_wrapper)
+                elif b"\\u0000" in body:
+                    # PostgreSQL cannot store NUL in text; refuse it for every field alike.
+                    await _send_problem(
+                        send_wrapper,
+                        422,
+                        "nul-character",
+                        "NUL character",
+                        "Text fields must not contain NUL (\\u0000) characters.",
+                    )
                 else:
                     await self.app(scope, _replay(body, receive), send_wrapper)
             else:
@@ -109,24 +118,28 @@ class RequestMiddleware:
         return b"".join(chunks)
 
     async def _too_large(self, send: Any) -> None:
-        body = problem_bytes(
+        await _send_problem(
+            send,
             413,
             "payload-too-large",
             "Payload too large",
             f"The request body exceeds the limit of {self.max_body} bytes.",
+            close=True,
         )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", PROBLEM_JSON.encode()),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+
+
+async def _send_problem(
+    send: Any, status: int, slug: str, title: str, detail: str, *, close: bool = False
+) -> None:
+    body = problem_bytes(status, slug, title, detail)
+    headers = [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -335,3 +335,24 @@ async def test_pages_are_complete_while_complaints_arrive(client: httpx.AsyncCli
             await client.get(f"/v1/complaints?limit=4&cursor={page['next_cursor']}", headers=h)
         ).json()
     assert seen == sorted(before, reverse=True)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {**BODY, "text": "abc\u0000def"},
+        {**BODY, "complainant": {"name": "A\u0000", "phone": "13812345678"}},
+        {**BODY, "external_ref": "x\u0000"},
+    ],
+)
+async def test_nul_characters_are_refused_not_500(client: httpx.AsyncClient, keys, body) -> None:
+    assert_problem(await client.post("/v1/complaints", json=body, headers=keys["call_center"]), 422)
+
+
+async def test_sql_and_html_in_text_are_stored_verbatim(client: httpx.AsyncClient, keys) -> None:
+    text = "'); DROP TABLE complaint; -- <script>alert(1)</script>"
+    created = (await file(client, keys["call_center"], text=text)).json()
+    again = (
+        await client.get(f"/v1/complaints/{created['id']}", headers=keys["call_center"])
+    ).json()
+    assert again["text"] == text
