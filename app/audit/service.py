@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import JSON, String, bindparam, text
 
+from app.auth.service import Actor
 from app.core.db import UTCDateTime
 
 _COLUMNS = (
@@ -38,26 +39,24 @@ def insert_bindparams(prefix: str = "") -> list[Any]:
 
 
 def insert_params(
+    actor: Actor,
     *,
-    actor: str,
-    role: str,
     action: str,
     entity_type: str,
     entity_id: str,
     at: datetime,
-    request_id: str | None,
     detail: dict[str, Any] | None,
     prefix: str = "",
 ) -> dict[str, Any]:
     """Parameters for insert_sql(prefix)."""
     values = {
         "occurred_at": at,
-        "actor": actor,
-        "role": role,
+        "actor": actor.principal.name,
+        "role": actor.principal.role.value,
         "action": action,
         "entity_type": entity_type,
         "entity_id": entity_id,
-        "request_id": request_id,
+        "request_id": actor.request_id,
         "detail": detail,
     }
     return {f"{prefix}{k}": v for k, v in values.items()}
@@ -69,27 +68,18 @@ _INSERT = text(insert_sql()).bindparams(*insert_bindparams())
 
 async def record(
     conn: Any,
+    actor: Actor,
     *,
-    actor: str,
-    role: str,
     action: str,
     entity_type: str,
     entity_id: str,
     at: datetime,
-    request_id: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Append one audit record in the transaction of `conn` (a connection with async execute)."""
     await conn.execute(
         _INSERT,
         insert_params(
-            actor=actor,
-            role=role,
-            action=action,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            at=at,
-            request_id=request_id,
-            detail=detail,
+            actor, action=action, entity_type=entity_type, entity_id=entity_id, at=at, detail=detail
         ),
     )

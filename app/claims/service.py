@@ -278,13 +278,11 @@ async def upsert_claim(
         await session.flush()
     await audit.record(
         await session.connection(),
-        actor=actor.principal.name,
-        role=actor.principal.role.value,
+        actor,
         action="claim.created" if created else "claim.updated",
         entity_type="claim",
         entity_id=claim_no,
         at=now,
-        request_id=actor.request_id,
         detail={"version": claim.version},
     )
     events = await _events(session, claim.id)
@@ -302,16 +300,14 @@ _CLAIM_COLUMNS = (
     "id, stage, version, reported_at, coverage_type, advance_paid_at, insured_name, "
     "insured_phone, plate_no, stage_entered_at, repeat_document_request, progress_doc"
 )
-# The claim row, locked, and in the same round trip whether this event_id was seen before.
+# The claim row, locked. The event_id lookup must be a later statement: under READ COMMITTED
+# a statement that waited for the lock still reads everything but the locked row from its
+# first snapshot, and would miss an event committed by the transaction it waited for.
 _LOCK_CLAIM = {
     dialect: text(
-        f"SELECT {_CLAIM_COLUMNS}, (SELECT e.id FROM claim_stage_event e "  # noqa: S608 - constant
-        "WHERE e.claim_id = claim.id AND e.event_id = :event_id) AS duplicate_id "
-        "FROM claim WHERE claim_no = :claim_no"
-        + (" FOR UPDATE OF claim" if dialect == "postgresql" else "")
-    )
-    .bindparams(bindparam("event_id", type_=String()))
-    .columns(
+        f"SELECT {_CLAIM_COLUMNS} FROM claim WHERE claim_no = :claim_no"  # noqa: S608 - constant
+        + (" FOR UPDATE" if dialect == "postgresql" else "")
+    ).columns(
         reported_at=UTCDateTime(),
         advance_paid_at=UTCDateTime(),
         stage_entered_at=UTCDateTime(),
@@ -324,7 +320,8 @@ _EVENT_COLUMNS = (
     "missing_documents, amount, recorded_by"
 )
 _FIND_EVENT = text(
-    f"SELECT {_EVENT_COLUMNS} FROM claim_stage_event WHERE id = :id"  # noqa: S608 - constant
+    f"SELECT {_EVENT_COLUMNS} FROM claim_stage_event "  # noqa: S608 - constant
+    "WHERE claim_id = :claim_id AND event_id = :event_id"
 ).columns(
     occurred_at=UTCDateTime(), recorded_at=UTCDateTime(), missing_documents=JSON(), amount=Money()
 )
@@ -404,14 +401,16 @@ async def record_stage_event(
 ) -> tuple[StageEventRead, bool]:
     """Record a stage move on `conn` (a transaction); returns it and whether it was new."""
     dialect = conn.dialect.name
-    claim = (
-        await conn.execute(_LOCK_CLAIM[dialect], {"claim_no": claim_no, "event_id": body.event_id})
-    ).first()
+    claim = (await conn.execute(_LOCK_CLAIM[dialect], {"claim_no": claim_no})).first()
     if claim is None:
         raise NotFound(f"No claim {claim_no}.")
     doc = orjson.loads(claim.progress_doc)
-    if claim.duplicate_id is not None:
-        existing = (await conn.execute(_FIND_EVENT, {"id": claim.duplicate_id})).one()
+    existing = None
+    if body.event_id is not None:
+        existing = (
+            await conn.execute(_FIND_EVENT, {"claim_id": claim.id, "event_id": body.event_id})
+        ).first()
+    if existing is not None:
         if not _same_event(existing, body):
             raise Unprocessable(
                 f"event_id {body.event_id} was already recorded with different content."
@@ -489,13 +488,11 @@ async def record_stage_event(
         "version": claim.version,
     }
     audit_params = audit.insert_params(
-        actor=actor.principal.name,
-        role=actor.principal.role.value,
+        actor,
         action="claim.stage_event",
         entity_type="claim",
         entity_id=claim_no,
         at=now,
-        request_id=actor.request_id,
         detail={"seq": event["seq"], "from": current.value, "to": body.stage.value},
         prefix="a_",
     )

@@ -414,13 +414,11 @@ async def intake(
             )
         await audit.record(
             conn,
-            actor=principal.name,
-            role=principal.role.value,
+            actor,
             action="complaint.created",
             entity_type="complaint",
             entity_id=str(complaint_id),
             at=now,
-            request_id=actor.request_id,
             detail=audit_detail,
         )
     values["id"] = complaint_id
@@ -661,13 +659,11 @@ async def _save(
     await session.flush()
     await audit.record(
         await session.connection(),
-        actor=actor.principal.name,
-        role=actor.principal.role.value,
+        actor,
         action=action,
         entity_type="complaint",
         entity_id=str(complaint.id),
         at=now,
-        request_id=actor.request_id,
         detail={"version": complaint.version},
     )
 

@@ -464,3 +464,66 @@ async def test_concurrent_creates_of_one_claim_make_one_row(
     assert sorted(r.status_code for r in responses) == [200] * 7 + [201]
     claim = (await client.get("/v1/claims/CLM-X", headers=h)).json()
     assert claim["version"] == 8
+
+
+async def test_concurrent_repeatable_move_with_one_event_id_records_once(
+    client: httpx.AsyncClient, keys
+) -> None:
+    # A document-list update is legal again and again, so a missed duplicate would not be
+    # caught by the state machine: only the event_id check (after the row lock) stops it.
+    h = keys["claims_system"]
+    await put_claim(client, h)
+    await move(client, h, "survey_assessment", "2026-11-03T09:00:00+08:00")
+    await move(client, h, "document_review", "2026-11-04T09:00:00+08:00")
+    body = {"missing_documents": ["駕駛證"], "event_id": "docs-2"}
+    responses = await asyncio.gather(
+        *(
+            move(client, h, "document_review", "2026-11-05T09:00:00+08:00", **body)
+            for _ in range(20)
+        )
+    )
+    assert sorted(r.status_code for r in responses) == [200] * 19 + [201]
+    claim = (await client.get("/v1/claims/CLM-1", headers=h)).json()
+    assert len(claim["stage_history"]) == 4
+
+
+async def test_event_id_committed_while_waiting_for_the_lock_is_seen(
+    client: httpx.AsyncClient, keys, app, database_url
+) -> None:
+    """PostgreSQL, READ COMMITTED: a request that waited for the claim's row lock must see the
+    event the lock holder committed (the duplicate check runs after the lock, in a new
+    statement), so it answers 200 instead of recording twice or failing."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite runs one writer at a time; there is no lock to wait for")
+    import asyncpg
+
+    h = keys["claims_system"]
+    await put_claim(client, h)
+    await move(client, h, "survey_assessment", "2026-11-03T09:00:00+08:00")
+    first = await move(client, h, "document_review", "2026-11-04T09:00:00+08:00", event_id="e-9")
+    dsn = database_url.replace("postgresql+asyncpg", "postgresql")
+    holder = await asyncpg.connect(dsn)
+    try:
+        tx = holder.transaction()
+        await tx.start()
+        # Hold the row lock, and roll the first event back so its id is free; then put it back
+        # as if a concurrent request were recording it right now.
+        await holder.execute("SELECT id FROM claim WHERE claim_no = 'CLM-1' FOR UPDATE")
+        await holder.execute("DELETE FROM claim_stage_event WHERE event_id = 'e-9'")
+        waiting = asyncio.create_task(
+            move(client, h, "document_review", "2026-11-04T09:00:00+08:00", event_id="e-9")
+        )
+        await asyncio.sleep(0.3)  # the request is now blocked on the row lock
+        assert not waiting.done()
+        await holder.execute(
+            "INSERT INTO claim_stage_event (claim_id, seq, event_id, from_stage, to_stage, "
+            "occurred_at, recorded_at, missing_documents, recorded_by) SELECT id, 2, 'e-9', "
+            "'survey_assessment', 'document_review', '2026-11-04T01:00:00Z', now(), 'null', "
+            "'test' FROM claim WHERE claim_no = 'CLM-1'"
+        )
+        await tx.commit()
+        response = await waiting
+    finally:
+        await holder.close()
+    assert first.status_code == 201
+    assert response.status_code == 200, response.text
