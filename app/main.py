@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from app.auth.service import KeyVerifier
 from app.claims import router as claims_router
 from app.claims.service import DeadlineContext
+from app.classification import router as classification_router
 from app.complaints import router as complaints_router
 from app.core import idempotency
 from app.core.config import Settings, get_settings
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ops_router.router)
     app.include_router(claims_router.router)
     app.include_router(complaints_router.router)
+    app.include_router(classification_router.router)
     app.mount("/docs/assets", StaticFiles(directory=ops_router.SWAGGER_ASSETS), name="docs-assets")
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     app.add_middleware(

@@ -23,6 +23,7 @@ claim's live progress.
 TAGS = [
     {"name": "claims", "description": "Claims and their stages, deadlines and progress."},
     {"name": "complaints", "description": "Complaint intake, lifecycle, assignment, timeline."},
+    {"name": "classification", "description": "The cause taxonomy and classification."},
     {"name": "operations", "description": "Health, readiness and metrics."},
 ]
 
