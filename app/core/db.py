@@ -354,11 +354,6 @@ def _qmark(sql: str) -> str:
     return cached
 
 
-def get_db(request: Request) -> Database:
-    """The process's Database (set up by the application's lifespan)."""
-    return request.app.state.db
-
-
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request: committed when the route returns, rolled back on error."""
     db: Database = request.app.state.db

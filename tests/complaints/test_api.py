@@ -356,3 +356,20 @@ async def test_sql_and_html_in_text_are_stored_verbatim(client: httpx.AsyncClien
         await client.get(f"/v1/complaints/{created['id']}", headers=keys["call_center"])
     ).json()
     assert again["text"] == text
+
+
+async def test_hand_serialised_responses_match_their_documented_models(
+    client: httpx.AsyncClient, keys
+) -> None:
+    """Lists, intake and the progress view skip response validation for speed; their JSON
+    must still parse as the models the OpenAPI document promises."""
+    from app.claims.schemas import ProgressRead
+    from app.complaints.schemas import ComplaintPage, ComplaintRead
+
+    await put_claim(client, keys["claims_system"])
+    created = await file(client, keys["call_center"], claim_no="CLM-1")
+    ComplaintRead.model_validate(created.json())
+    page = await client.get("/v1/complaints", headers=keys["call_center"])
+    assert ComplaintPage.model_validate(page.json()).items
+    progress = await client.get("/v1/claims/CLM-1/progress", headers=keys["portal"])
+    ProgressRead.model_validate(progress.json())
