@@ -49,18 +49,21 @@ def test_training_data_shares_no_text_with_the_dev_set(dev) -> None:
 
 
 def test_dev_set_quality_stays_above_the_floor(dev) -> None:
-    """Trained only on built-in data; measured 2026-11-24: sub-cause macro-F1 0.853,
-    category macro-F1 0.912. The floors leave room for noise, not for a regression."""
+    """Trained only on built-in data; measured 2026-11-24: sub-cause macro-F1 0.876, category
+    macro-F1 0.938, accuracy zh 0.89, en 0.79. The floors leave room for noise, not for a
+    regression."""
     examples = builtin_examples()
     model = train([e.text for e in examples], [e.subcause for e in examples])
     probabilities = model.predict_proba([e.text for e in dev])
     predicted = [model.classes[i] for i in probabilities.argmax(axis=1)]
     gold = [e.subcause for e in dev]
     category = lambda code: code.split(".")[0]  # noqa: E731
-    assert f1_score(gold, predicted, average="macro") >= 0.82
+    assert f1_score(gold, predicted, average="macro") >= 0.84
     assert (
         f1_score([category(g) for g in gold], [category(p) for p in predicted], average="macro")
-        >= 0.88
+        >= 0.90
     )
     chinese = [i for i, e in enumerate(dev) if e.lang != "en"]
     assert accuracy_score([gold[i] for i in chinese], [predicted[i] for i in chinese]) >= 0.85
+    english = [i for i, e in enumerate(dev) if e.lang == "en"]
+    assert accuracy_score([gold[i] for i in english], [predicted[i] for i in english]) >= 0.70
