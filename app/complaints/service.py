@@ -814,16 +814,15 @@ async def patch_complaint(
     return to_read(complaint, ctx, lang, now)
 
 
+_LINK_CLAIM = text(
+    "UPDATE complaint SET claim_id = :claim_id, claim_stage = COALESCE(claim_stage, :stage) "
+    "WHERE claim_no = :claim_no AND claim_id IS NULL"
+)
+
+
 async def link_claim(conn: Any, *, claim_no: str, claim_id: int, stage: str) -> None:
     """Link complaints filed before their claim was synced (claim_stage stays as recorded)."""
-    await conn.execute(
-        text(
-            "UPDATE complaint SET claim_id = :claim_id, "
-            "claim_stage = COALESCE(claim_stage, :stage) "
-            "WHERE claim_no = :claim_no AND claim_id IS NULL"
-        ),
-        {"claim_id": claim_id, "stage": stage, "claim_no": claim_no},
-    )
+    await conn.execute(_LINK_CLAIM, {"claim_id": claim_id, "stage": stage, "claim_no": claim_no})
 
 
 async def open_complaints_of_claim(session: AsyncSession, claim_no: str) -> list[dict[str, Any]]:

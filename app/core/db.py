@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import AsyncAdaptedQueuePool, QueuePool
+from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.types import DateTime, Numeric, String, TypeDecorator
 from sqlmodel import SQLModel
 
@@ -111,6 +112,19 @@ def _install_sqlite_writer_events(engine: Engine, settings: Settings) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+class _RowCount:
+    """The result of a statement that returns no rows."""
+
+    __slots__ = ("rowcount",)
+
+    def __init__(self, rowcount: int) -> None:
+        self.rowcount = rowcount
+
+
+# Compiled once per text statement: SQL, parameter order and the bind processors.
+_COMPILED: dict[int, tuple[Any, str, tuple[str, ...], dict[str, Any]]] = {}
+
+
 class _SyncConnection:
     """An async-looking face of a sync Connection (see SQLiteWriteSession)."""
 
@@ -119,7 +133,46 @@ class _SyncConnection:
         self.dialect = conn.dialect
 
     async def execute(self, statement: Any, parameters: Any = None) -> Any:
+        """Connection.execute; row-less text statements go straight to the sqlite3 cursor.
+
+        SQLAlchemy's execution machinery costs ~100 µs per statement, a third of a stage
+        event's time on the single SQLite writer. A text INSERT/UPDATE without RETURNING needs
+        none of it: its SQL and bind processors are compiled once and reused.
+        """
+        if (
+            isinstance(statement, TextClause)
+            and parameters is not None
+            and not statement.text.lstrip().upper().startswith("SELECT")
+            and "RETURNING" not in statement.text.upper()
+        ):
+            return self._execute_direct(statement, parameters)
         return self._conn.execute(statement, parameters)
+
+    def _execute_direct(self, statement: TextClause, parameters: dict[str, Any]) -> _RowCount:
+        entry = _COMPILED.get(id(statement))
+        if entry is None or entry[0] is not statement:
+            compiled = statement.compile(dialect=self.dialect)
+            entry = (
+                statement,
+                compiled.string,
+                tuple(compiled.positiontup or ()),
+                dict(compiled._bind_processors),
+            )
+            if len(_COMPILED) > 256:  # statements are module constants; this never fills up
+                _COMPILED.clear()
+            _COMPILED[id(statement)] = entry
+        _, sql, names, processors = entry
+        values = []
+        for name in names:
+            value = parameters[name]
+            processor = processors.get(name)
+            values.append(processor(value) if processor is not None else value)
+        cursor = self._conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql, values)
+            return _RowCount(cursor.rowcount)
+        finally:
+            cursor.close()
 
 
 class _SyncNested:
