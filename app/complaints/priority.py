@@ -86,6 +86,15 @@ _ESCALATION: dict[str, Priority] = {
 }
 
 
+def escalation_reason(level: str) -> PriorityReason:
+    """The priority rule an escalation to `level` fires (at intake or by the escalate action)."""
+    if level not in _ESCALATION:
+        raise ValueError(f"unknown escalation_level {level!r}")
+    return PriorityReason(
+        f"escalated_{level}", _ESCALATION[level], f"Complaint was escalated to {level}."
+    )
+
+
 def threat_mentions(text: str) -> list[str]:
     """Media, legal or regulator mentions in the text, in order of the keyword lists."""
     found = [word for word in _THREAT_ZH if word in text]
@@ -151,12 +160,7 @@ def assess_priority(inputs: PriorityInputs) -> tuple[Priority, list[PriorityReas
             )
         )
     if inputs.escalation_level is not None:
-        level = inputs.escalation_level
-        reasons.append(
-            PriorityReason(
-                f"escalated_{level}", _ESCALATION[level], f"Complaint was escalated to {level}."
-            )
-        )
+        reasons.append(escalation_reason(inputs.escalation_level))
 
     priority = max_priority(*(r.priority for r in reasons)) if reasons else Priority.normal
     return priority, reasons, route

@@ -26,7 +26,14 @@ from app.complaints.lifecycle import (
     next_status,
 )
 from app.complaints.models import Complaint, ComplaintEvent
-from app.complaints.priority import Priority, PriorityInputs, assess_priority
+from app.complaints.priority import (
+    Priority,
+    PriorityInputs,
+    PriorityReason,
+    assess_priority,
+    escalation_reason,
+    max_priority,
+)
 from app.complaints.schemas import (
     ComplainantRead,
     ComplaintCreate,
@@ -268,6 +275,10 @@ def _claim_past_legal_deadline(progress_doc: str | None, now: datetime) -> bool:
     )
 
 
+def _reason_dict(reason: PriorityReason) -> dict[str, str]:
+    return {"code": reason.code, "priority": reason.priority.value, "detail": reason.detail}
+
+
 def format_reference(received_at: datetime, number: int, tz: Any) -> str:
     """`CMP-YYYYMMDD-NNNNNN`: the local date of receipt and a database counter."""
     return f"CMP-{received_at.astimezone(tz):%Y%m%d}-{number:06d}"
@@ -348,9 +359,7 @@ async def intake(
         "subcause": classification.subcause,
         "classification": classification.model_dump(mode="json"),
         "priority": priority.value,
-        "priority_reasons": [
-            {"code": r.code, "priority": r.priority.value, "detail": r.detail} for r in reasons
-        ],
+        "priority_reasons": [_reason_dict(r) for r in reasons],
         "route_to_supervisor": route,
         "extensions": [],
         "reopen_count": 0,
@@ -668,9 +677,6 @@ async def _save(
     )
 
 
-_PRIORITY_ORDER = [p.value for p in Priority]
-
-
 async def apply_action(
     session: AsyncSession,
     *,
@@ -722,17 +728,9 @@ async def apply_action(
         if body.level is None:
             raise Unprocessable("escalate needs a `level`: supervisor, management or regulator.")
         complaint.escalation_level = body.level
-        floor = "urgent" if body.level in ("management", "regulator") else "high"
-        if _PRIORITY_ORDER.index(complaint.priority) < _PRIORITY_ORDER.index(floor):
-            complaint.priority = floor
-        complaint.priority_reasons = [
-            *complaint.priority_reasons,
-            {
-                "code": f"escalated_{body.level}",
-                "priority": floor,
-                "detail": f"Escalated to {body.level}.",
-            },
-        ]
+        reason = escalation_reason(body.level)
+        complaint.priority = max_priority(Priority(complaint.priority), reason.priority).value
+        complaint.priority_reasons = [*complaint.priority_reasons, _reason_dict(reason)]
         if body.level in ("supervisor", "management"):
             complaint.route_to_supervisor = True
         detail["level"] = body.level
