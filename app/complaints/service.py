@@ -118,9 +118,12 @@ _DEADLINE_LABELS = {
 # ---------------------------------------------------------------- read model
 
 
-def to_read(c: Any, ctx: Any, lang: str, now: datetime) -> ComplaintRead:
-    """The API view of a complaint row."""
-    deadlines = _deadlines(c, ctx, now)
+def to_read(
+    c: Any, ctx: Any, lang: str, now: datetime, deadlines: list[Deadline] | None = None
+) -> ComplaintRead:
+    """The API view of a complaint row (its deadlines computed unless given)."""
+    if deadlines is None:
+        deadlines = _deadlines(c, ctx, now)
     rows = _deadline_rows(deadlines, lang, now)
     by_code = {d.code: d for d in deadlines}
     return ComplaintRead(
@@ -379,7 +382,8 @@ async def intake(
         "notes": None,
     }
     row = _Row(values)
-    deadlines = {d.code: d for d in _deadlines(row, ctx, now)}
+    computed = _deadlines(row, ctx, now)
+    deadlines = {d.code: d for d in computed}
     values["acknowledge_due_at"] = deadlines["complaint.acknowledge"].due_at
     values["reply_due_at"] = deadlines["complaint.reply"].due_at
     principal = actor.principal
@@ -431,7 +435,7 @@ async def intake(
             detail=audit_detail,
         )
     values["id"] = complaint_id
-    read = to_read(_Row(values), ctx, lang, now)
+    read = to_read(_Row(values), ctx, lang, now, computed)
     body_bytes = read.model_dump_json().encode()
     if record_id is not None:
         await idempotency.store(conn, record_id, 201, body_bytes)
