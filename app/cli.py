@@ -1,4 +1,4 @@
-"""The `claimdesk` command: serve, migrate, keys, openapi."""
+"""The `claimdesk` command: serve, migrate, keys, openapi, classifier."""
 
 from __future__ import annotations
 
@@ -143,6 +143,83 @@ def _cmd_openapi(_args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_classifier(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from app.classification import service
+    from app.classification.training import evaluate, format_report, load_jsonl
+
+    if args.classifier_command == "evaluate":
+        try:
+            examples = load_jsonl(Path(args.file))
+        except (OSError, ValueError) as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        if args.builtin:
+            model = service.builtin_model(settings)
+        else:
+            model = asyncio.run(_in_use(settings)).model
+        print(f"model {model.version} (trained on {model.training_size} texts)")
+        print(format_report(evaluate(model, examples), str(args.file)))
+        return 0
+    if args.classifier_command == "train":
+        if args.builtin_only:
+            model = service.builtin_model(settings)
+            print(f"model {model.version} trained on {model.training_size} built-in texts")
+            print(f"cached in {settings.classifier_cache_dir}")
+            _print_figures(model.metrics)
+            return 0
+        outcome = asyncio.run(_retrain(settings))
+        print(outcome.decision)
+        print(
+            f"candidate {outcome.candidate.version}: {outcome.candidate.training_size} texts "
+            f"({outcome.overrides} overrides); in use: {outcome.active_version}"
+        )
+        _print_figures(outcome.candidate.metrics)
+        return 0 if outcome.accepted else 3
+    return 2
+
+
+def _print_figures(metrics: dict) -> None:
+    for section in ("evaluation", "cross_validation"):
+        figures = metrics.get(section)
+        if not figures:
+            continue
+        languages = ", ".join(
+            f"{lang} {v['accuracy']:.3f}" for lang, v in figures["by_language"].items()
+        )
+        print(
+            f"{section:17} sub-cause macro-F1 {figures['subcause_macro_f1']:.3f}, category "
+            f"macro-F1 {figures['category_macro_f1']:.3f}, calibration error "
+            f"{figures['calibration_error']:.3f}; accuracy by language: {languages}"
+        )
+
+
+async def _in_use(settings: Settings):
+    from app.classification import service
+    from app.core.db import Database
+
+    db = Database(settings)
+    try:
+        return await service.load_runtime(db, settings)
+    finally:
+        await db.dispose()
+
+
+async def _retrain(settings: Settings):
+    from app.auth.service import Actor, Principal
+    from app.classification import service
+    from app.core.db import Database
+
+    db = Database(settings)
+    try:
+        runtime = await service.load_runtime(db, settings)
+        actor = Actor(Principal(key_id=0, name="cli", role=Role.admin), None)
+        return await service.retrain(runtime, db, settings, actor, datetime.now(UTC))
+    finally:
+        await db.dispose()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line grammar."""
     parser = argparse.ArgumentParser(prog="claimdesk", description=__doc__)
@@ -169,6 +246,29 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("openapi", help="write the OpenAPI spec to stdout").set_defaults(
         handler=_cmd_openapi
     )
+
+    classifier = sub.add_parser("classifier", help="evaluate or train the cause classifier")
+    classifier_sub = classifier.add_subparsers(dest="classifier_command", required=True)
+    evaluate = classifier_sub.add_parser(
+        "evaluate",
+        help="per-class precision/recall/F1, macro-F1, confusion matrix and accuracy per "
+        "language of the model in use on a labelled JSON Lines file",
+    )
+    evaluate.add_argument("file", help="JSON Lines with text, lang and subcause per line")
+    evaluate.add_argument(
+        "--builtin", action="store_true", help="the model trained on built-in data only"
+    )
+    train = classifier_sub.add_parser(
+        "train",
+        help="retrain on built-in data plus overrides (as POST /v1/classifier/retrain); "
+        "exit status 3 when the new model is refused",
+    )
+    train.add_argument(
+        "--builtin-only",
+        action="store_true",
+        help="train on the built-in data and fill the model cache; no database needed",
+    )
+    classifier.set_defaults(handler=_cmd_classifier)
     return parser
 
 

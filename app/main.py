@@ -17,6 +17,7 @@ from app.auth.service import KeyVerifier
 from app.claims import router as claims_router
 from app.claims.service import DeadlineContext
 from app.classification import router as classification_router
+from app.classification import service as classification_service
 from app.complaints import router as complaints_router
 from app.core import idempotency
 from app.core.config import Settings, get_settings
@@ -70,6 +71,16 @@ async def _maintenance(db: Database, settings: Settings) -> None:
             logging.getLogger("claimdesk.maintenance").exception("maintenance round failed")
 
 
+async def _follow_classifier(app: FastAPI, db: Database, settings: Settings) -> None:
+    """Keep this replica on the model the database says is in use (a retrain elsewhere)."""
+    while True:
+        await asyncio.sleep(settings.classifier_refresh_seconds)
+        try:
+            await classification_service.refresh(app.state.classifier, db, settings)
+        except Exception:  # keep the loop alive; the next round retries
+            logging.getLogger("claimdesk.classifier").exception("classifier refresh failed")
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the ASGI application for the given settings (default: the environment's)."""
     settings = settings or get_settings()
@@ -80,16 +91,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await db.start()
         app.state.db = db
         app.state.keys = KeyVerifier(db.raw, settings.key_cache_seconds)
+        app.state.classifier = await classification_service.load_runtime(db, settings)
         # Everything imported and built so far lives as long as the process: keep it out of
         # the collector's scans, which otherwise stall requests for milliseconds (p99).
         gc.collect()
         gc.freeze()
-        maintenance = asyncio.create_task(_maintenance(db, settings))
+        tasks = [
+            asyncio.create_task(_maintenance(db, settings)),
+            asyncio.create_task(_follow_classifier(app, db, settings)),
+        ]
         try:
             yield
         finally:
-            maintenance.cancel()
-            await asyncio.gather(maintenance, return_exceptions=True)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await db.dispose()
 
     app = FastAPI(

@@ -13,6 +13,7 @@ from sqlmodel import SQLModel
 import app.audit.models
 import app.auth.models
 import app.claims.models
+import app.classification.models
 import app.complaints.models
 import app.core.idempotency  # noqa: F401 - registers tables on SQLModel.metadata
 from app.core.config import get_settings

@@ -1,86 +1,341 @@
-"""The learned layer: TF-IDF over character n-grams and a linear model with calibrated output."""
+"""The hybrid classifier at run time: a linear text model and the rule layer, combined and
+calibrated. Pure: numpy only (scikit-learn is needed to train, in `training`, not to classify).
+
+The learned layer is TF-IDF over character 1–3-grams (Chinese has no spaces) and English word
+1–2-grams, then a multinomial logistic regression. Training exports the vocabularies, IDF
+weights and coefficients, so classifying a text is a dictionary lookup per n-gram and one small
+matrix product — no scikit-learn call per text.
+
+The combiner adds the rule scores to the model's logits and divides by a temperature:
+    z_k = d_k / T + w · log(1 + rule_score_k),  p = softmax(z)
+T and w are fitted on out-of-fold predictions (training), so `confidence` is calibrated on
+texts the model had not seen.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import io
-from collections.abc import Sequence
+import json
+import math
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-import joblib
 import numpy as np
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion, Pipeline
 
-from app.classification.normalize import normalize
+from app.classification import rules
+from app.classification.normalize import normalize, source_offsets
+from app.classification.schemas import Alternative, Classification
+from app.classification.taxonomy import category_of
+
+CHAR_NGRAMS = (1, 3)
+WORD_NGRAMS = (1, 2)
+_WORD = re.compile(r"(?u)\b[a-z][a-z']+\b")
+_SPACE = re.compile(r"\s\s+")
 
 
-def build_pipeline(seed: int = 7) -> Pipeline:
-    """Character 1–3-grams (Chinese has no spaces) plus English word 1–2-grams, then a
-    logistic regression whose probabilities are calibrated by cross-validation."""
-    features = FeatureUnion(
-        [
-            (
-                "chars",
-                TfidfVectorizer(
-                    analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, min_df=1
-                ),
-            ),
-            (
-                "words",
-                TfidfVectorizer(
-                    analyzer="word",
-                    ngram_range=(1, 2),
-                    sublinear_tf=True,
-                    token_pattern=r"(?u)\b[a-z][a-z']+\b",  # noqa: S106 - a regex, not a secret
-                ),
-            ),
-        ]
-    )
-    base = LogisticRegression(C=8.0, max_iter=3000, class_weight="balanced", random_state=seed)
-    return Pipeline(
-        [("features", features), ("model", CalibratedClassifierCV(base, method="sigmoid", cv=3))]
-    )
+def char_ngrams(text: str) -> list[str]:
+    """Character n-grams within words padded by a space (scikit-learn's `char_wb`)."""
+    low, high = CHAR_NGRAMS
+    grams: list[str] = []
+    for word in _SPACE.sub(" ", text).split():
+        padded = f" {word} "
+        size = len(padded)
+        for n in range(low, high + 1):
+            if size < n:
+                grams.append(padded)
+                break
+            grams += [padded[i : i + n] for i in range(size - n + 1)]
+    return grams
+
+
+def word_ngrams(text: str) -> list[str]:
+    """English word 1–2-grams (Chinese characters are covered by `char_ngrams`)."""
+    tokens = _WORD.findall(text)
+    grams = list(tokens)
+    for n in range(2, WORD_NGRAMS[1] + 1):
+        grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+    return grams
+
+
+ANALYZERS = (char_ngrams, word_ngrams)
 
 
 @dataclass
-class TrainedModel:
-    """A fitted pipeline with its version and what it was trained on."""
+class LinearModel:
+    """TF-IDF features (one block per analyzer, each L2-normalised) and a linear layer."""
 
-    pipeline: Pipeline
+    classes: list[str]
+    vocabularies: list[dict[str, int]]  # per analyzer: n-gram → row within its block
+    idf: list[np.ndarray]  # per analyzer
+    coef: np.ndarray  # (n_features, n_classes), blocks stacked in analyzer order
+    intercept: np.ndarray  # (n_classes,)
+    _offsets: list[int] = field(init=False, repr=False)
+    _grams: list[list[str]] | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._offsets = []
+        offset = 0
+        for vocabulary in self.vocabularies:
+            self._offsets.append(offset)
+            offset += len(vocabulary)
+
+    def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(feature rows, TF-IDF values) of normalised `text`: sublinear TF × IDF, L2 per block."""
+        all_rows = []
+        all_values = []
+        for analyzer, vocabulary, idf, offset in zip(
+            ANALYZERS, self.vocabularies, self.idf, self._offsets, strict=True
+        ):
+            lookup = vocabulary.get
+            found = [row for row in map(lookup, analyzer(text)) if row is not None]
+            if not found:
+                continue
+            rows, counts = np.unique(np.asarray(found, dtype=np.intp), return_counts=True)
+            vector = (1.0 + np.log(counts)) * idf[rows]
+            vector /= np.sqrt(vector @ vector)
+            all_rows.append(rows + offset)
+            all_values.append(vector)
+        if not all_rows:
+            return np.zeros(0, dtype=np.intp), np.zeros(0)
+        return np.concatenate(all_rows), np.concatenate(all_values)
+
+    def decision(self, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """Logits per class."""
+        if not len(rows):
+            return self.intercept.astype(float)
+        return values @ self.coef[rows] + self.intercept
+
+    def gram(self, row: int) -> str:
+        """The n-gram of a feature row."""
+        if self._grams is None:
+            self._grams = []
+            for vocabulary in self.vocabularies:
+                block = [""] * len(vocabulary)
+                for gram, index in vocabulary.items():
+                    block[index] = gram
+                self._grams.append(block)
+        for block, offset in zip(reversed(self._grams), reversed(self._offsets), strict=True):
+            if row >= offset:
+                return block[row - offset]
+        raise IndexError(row)
+
+
+@dataclass(frozen=True)
+class Explained:
+    """A classification with the intermediate figures (for evaluation and tests)."""
+
+    probabilities: np.ndarray
+    logits: np.ndarray
+    rule_features: np.ndarray
+    rule_result: rules.RuleResult
+    normalized: str
+    rows: np.ndarray
+    values: np.ndarray
+
+
+@dataclass
+class HybridModel:
+    """The classifier: the linear model, the rule layer and the fitted combiner."""
+
     version: str
+    linear: LinearModel
+    temperature: float
+    rule_weight: float
     training_size: int
-    classes: list[str] = field(default_factory=list)
+    trained_at: str
+    lexicon: str
+    metrics: dict[str, Any] = field(default_factory=dict)
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """Class probabilities per text, columns in `classes` order."""
-        return self.pipeline.predict_proba([normalize(t) for t in texts])
+    @property
+    def classes(self) -> list[str]:
+        """Sub-cause codes in column order."""
+        return self.linear.classes
+
+    def rule_features(self, result: rules.RuleResult) -> np.ndarray:
+        """log(1 + score) per class."""
+        features = np.zeros(len(self.classes))
+        for code, value in result.scores.items():
+            features[self.classes.index(code)] = math.log1p(value)
+        return features
+
+    def explain(self, text: str) -> Explained:
+        """Probabilities and the figures behind them."""
+        normalized = normalize(text)
+        rows, values = self.linear.features(normalized)
+        logits = self.linear.decision(rows, values)
+        result = rules.score(normalized)
+        features = self.rule_features(result)
+        z = logits / self.temperature + self.rule_weight * features
+        z -= z.max()
+        probabilities = np.exp(z)
+        probabilities /= probabilities.sum()
+        return Explained(probabilities, logits, features, result, normalized, rows, values)
+
+    def predict_proba(self, texts: Iterable[str]) -> np.ndarray:
+        """Calibrated class probabilities, one row per text."""
+        return np.vstack([self.explain(t).probabilities for t in texts])
+
+    def classify(self, text: str, review_threshold: float = 0.5) -> Classification:
+        """The cause of `text`, how sure, why, and the runners-up."""
+        explained = self.explain(text)
+        probabilities = explained.probabilities
+        order = np.argsort(-probabilities, kind="stable")
+        best, runner = int(order[0]), int(order[1])
+        confidence = float(probabilities[best])
+        subcause = self.classes[best]
+        rule_margin = self.rule_weight * (
+            explained.rule_features[best] - explained.rule_features[runner]
+        )
+        model_margin = (explained.logits[best] - explained.logits[runner]) / self.temperature
+        return Classification(
+            category=category_of(subcause),
+            subcause=subcause,
+            confidence=round(confidence, 3),
+            method="rules" if rule_margin > model_margin else "model",
+            model_version=self.version,
+            evidence=self._evidence(text, explained, best),
+            alternatives=[
+                Alternative(subcause=self.classes[i], confidence=round(float(probabilities[i]), 3))
+                for i in order[1:4]
+                if probabilities[i] >= 0.02
+            ],
+            needs_review=confidence < review_threshold,
+        )
+
+    def _evidence(self, text: str, explained: Explained, best: int, limit: int = 5) -> list[str]:
+        """The rule phrases for the winning sub-cause, then the spans of the text whose
+        n-grams pushed the model most towards it."""
+        normalized = explained.normalized
+        spans = [(h.start, h.end) for h in explained.rule_result.evidence(self.classes[best])]
+        if len(spans) < limit:
+            spans += self._model_spans(explained, best, limit - len(spans))
+        origin = source_offsets(text, normalized)
+        evidence: list[str] = []
+        for start, end in spans:
+            start, end = _whole_words(normalized, start, end)
+            if origin is None:
+                phrase = normalized[start:end]
+            else:
+                phrase = text[origin[start] : origin[end - 1] + 1]
+            phrase = phrase.strip()
+            if phrase and phrase not in evidence:
+                evidence.append(phrase)
+        return evidence[:limit]
+
+    def _model_spans(self, explained: Explained, best: int, limit: int) -> list[tuple[int, int]]:
+        rows, values, normalized = explained.rows, explained.values, explained.normalized
+        if not len(rows):
+            return []
+        contributions = values * self.linear.coef[rows, best]
+        weight = np.zeros(len(normalized) + 1)
+        for i in np.argsort(-contributions)[:8]:
+            if contributions[i] <= 0:
+                break
+            gram = self.linear.gram(int(rows[i])).strip()
+            if len(gram) < 2:
+                continue
+            at = normalized.find(gram)
+            while at >= 0:
+                weight[at : at + len(gram)] += contributions[i]
+                at = normalized.find(gram, at + 1)
+        spans = []
+        start = None
+        for i, value in enumerate(weight.tolist()):
+            if value > 0 and start is None:
+                start = i
+            elif value <= 0 and start is not None:
+                if i - start >= 2:
+                    spans.append((float(weight[start:i].sum()), start, i))
+                start = None
+        return [(s, e) for _, s, e in sorted(spans, reverse=True)[:limit]]
+
+    # -- persistence: numpy arrays and JSON, never pickle --------------------------------------
 
     def dumps(self) -> bytes:
-        """Serialise (joblib) for storage."""
+        """Serialise to bytes (an `.npz` archive: arrays plus JSON metadata)."""
+        meta = {
+            "format": 1,
+            "version": self.version,
+            "classes": self.classes,
+            "temperature": self.temperature,
+            "rule_weight": self.rule_weight,
+            "training_size": self.training_size,
+            "trained_at": self.trained_at,
+            "lexicon": self.lexicon,
+            "metrics": self.metrics,
+        }
+        arrays: dict[str, np.ndarray] = {
+            "meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
+            "coef": self.linear.coef.astype(np.float32),
+            "intercept": self.linear.intercept,
+        }
+        for i, (vocabulary, idf) in enumerate(
+            zip(self.linear.vocabularies, self.linear.idf, strict=True)
+        ):
+            grams = sorted(vocabulary, key=vocabulary.__getitem__)
+            arrays[f"vocab{i}"] = np.frombuffer(json.dumps(grams).encode(), dtype=np.uint8)
+            arrays[f"idf{i}"] = idf
         buffer = io.BytesIO()
-        joblib.dump(self, buffer)
+        np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
         return buffer.getvalue()
 
     @staticmethod
-    def loads(data: bytes) -> TrainedModel:
-        """Load what `dumps` wrote."""
-        return joblib.load(io.BytesIO(data))
+    def loads(data: bytes) -> HybridModel:
+        """Load what `dumps` wrote (no code is executed: `allow_pickle=False`)."""
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+            meta = json.loads(archive["meta"].tobytes())
+            if meta.get("format") != 1:
+                raise ValueError(f"unknown model format {meta.get('format')!r}")
+            vocabularies = []
+            idf = []
+            for i in range(len(ANALYZERS)):
+                grams = json.loads(archive[f"vocab{i}"].tobytes())
+                vocabularies.append({gram: row for row, gram in enumerate(grams)})
+                idf.append(archive[f"idf{i}"])
+            linear = LinearModel(
+                classes=meta["classes"],
+                vocabularies=vocabularies,
+                idf=idf,
+                coef=archive["coef"].astype(np.float64),
+                intercept=archive["intercept"],
+            )
+        return HybridModel(
+            version=meta["version"],
+            linear=linear,
+            temperature=meta["temperature"],
+            rule_weight=meta["rule_weight"],
+            training_size=meta["training_size"],
+            trained_at=meta["trained_at"],
+            lexicon=meta["lexicon"],
+            metrics=meta["metrics"],
+        )
 
 
-def train(texts: Sequence[str], labels: Sequence[str], seed: int = 7) -> TrainedModel:
-    """Fit on labelled texts; the version is a digest of the data, so retraining on the same
-    data gives the same version."""
-    pipeline = build_pipeline(seed)
-    pipeline.fit([normalize(t) for t in texts], list(labels))
-    digest = hashlib.sha256(
-        "\n".join(f"{lab}\t{t}" for t, lab in zip(texts, labels, strict=True)).encode()
-    )
-    return TrainedModel(
-        pipeline=pipeline,
-        version=f"tfidf-lr-{digest.hexdigest()[:10]}",
-        training_size=len(texts),
-        classes=[str(c) for c in pipeline.classes_],
-    )
+def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen a span that cuts a Latin word to the whole word."""
+    while start > 0 and text[start - 1].isascii() and text[start - 1].isalnum():
+        start -= 1
+    while end < len(text) and text[end].isascii() and text[end].isalnum():
+        end += 1
+    return start, end
+
+
+def softmax_rows(z: np.ndarray) -> np.ndarray:
+    """Row-wise softmax."""
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def combine(
+    logits: np.ndarray, rule_features: np.ndarray, temperature: float, rule_weight: float
+) -> np.ndarray:
+    """The combiner on many rows at once (training uses it to fit T and w)."""
+    return softmax_rows(logits / temperature + rule_weight * rule_features)
+
+
+def subcauses(probabilities: np.ndarray, classes: Sequence[str]) -> list[str]:
+    """The most probable class per row."""
+    return [classes[i] for i in probabilities.argmax(axis=1)]

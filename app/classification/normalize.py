@@ -1,4 +1,8 @@
-"""Text normalisation before classification: width, case, Traditional → Simplified."""
+"""Text normalisation before classification: width, case, Traditional → Simplified.
+
+Both layers of the classifier read the normalised text. `source_span` maps a span of it back to
+the caller's original text, so evidence is shown in the words the customer used.
+"""
 
 from __future__ import annotations
 
@@ -21,3 +25,54 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
     text = _t2s().convert(text)
     return _SPACES.sub(" ", text).strip()
+
+
+def _offsets(text: str) -> tuple[str, list[int]] | None:
+    """Normalise while remembering where each output character came from. None when that is
+    not character for character (compositions, expansions, phrase conversions)."""
+    folded = unicodedata.normalize("NFKC", text).lower()
+    if len(folded) != len(text):
+        return None
+    if not unicodedata.is_normalized("NFKC", text):
+        # Equal lengths can still hide a composition and an expansion: check char by char.
+        if "".join(unicodedata.normalize("NFKC", c).lower() for c in text) != folded:
+            return None
+    chars: list[str] = []
+    origin: list[int] = []
+    position = 0
+    for space in _SPACES.finditer(folded):
+        if space.start() > position:
+            chars.append(folded[position : space.start()])
+            origin.extend(range(position, space.start()))
+            chars.append(" ")
+            origin.append(space.start())
+        position = space.end()
+    chars.append(folded[position:])
+    origin.extend(range(position, len(folded)))
+    joined = "".join(chars)
+    if joined.endswith(" "):
+        joined = joined[:-1]
+        origin.pop()
+    converted = _t2s().convert(joined)
+    if len(converted) != len(joined):
+        return None
+    return converted, origin
+
+
+def source_offsets(text: str, normalized: str) -> list[int] | None:
+    """For each character of `normalized` (= `normalize(text)`), its index in `text`; None when
+    the normalisation is not character for character (then show the normalised form)."""
+    mapped = _offsets(text)
+    if mapped is None or mapped[0] != normalized:
+        return None
+    return mapped[1]
+
+
+def guess_language(text: str) -> str:
+    """`zh-Hant`, `zh-Hans` or `en`: Chinese when Han characters outnumber Latin letters, and
+    Traditional when converting to Simplified changes it."""
+    han = sum(1 for char in text if "\u4e00" <= char <= "\u9fff")
+    latin = sum(1 for char in text if char.isascii() and char.isalpha())
+    if han == 0 or han * 2 < latin:
+        return "en"
+    return "zh-Hant" if _t2s().convert(text) != text else "zh-Hans"

@@ -102,6 +102,39 @@ def threat_mentions(text: str) -> list[str]:
     return found
 
 
+def serious_cause_reason(subcause: str) -> PriorityReason:
+    """The rule a serious cause (malice or fraud, staff misconduct) fires."""
+    return PriorityReason(
+        "serious_cause",
+        Priority.high,
+        f"Serious cause {subcause}: a supervisor must handle it.",
+    )
+
+
+def is_serious(subcause: str) -> bool:
+    """Causes that raise priority and go to a supervisor, never closed without one."""
+    return subcause in _SERIOUS_SUBCAUSES
+
+
+def recause(
+    priority: Priority, reasons: list[PriorityReason], subcause: str
+) -> tuple[Priority, list[PriorityReason]]:
+    """Priority and reasons after the cause is corrected to `subcause`.
+
+    The serious-cause rule is re-applied: added (raising priority) for a serious cause, removed
+    otherwise. Priority only falls when it was no higher than what the rules asked for, so a
+    supervisor's manual priority is kept.
+    """
+    kept = [r for r in reasons if r.code != "serious_cause"]
+    if is_serious(subcause):
+        kept.append(serious_cause_reason(subcause))
+        return max_priority(priority, Priority.high), kept
+    implied_before = max_priority(*(r.priority for r in reasons))
+    if priority.rank > implied_before.rank:
+        return priority, kept
+    return max_priority(*(r.priority for r in kept)), kept
+
+
 def assess_priority(inputs: PriorityInputs) -> tuple[Priority, list[PriorityReason], bool]:
     """The priority, every rule that fired (in rule order), and whether to route to a supervisor."""
     if inputs.escalation_level is not None and inputs.escalation_level not in _ESCALATION:
@@ -152,13 +185,7 @@ def assess_priority(inputs: PriorityInputs) -> tuple[Priority, list[PriorityReas
         )
     if inputs.subcause in _SERIOUS_SUBCAUSES:
         route = True
-        reasons.append(
-            PriorityReason(
-                "serious_cause",
-                Priority.high,
-                f"Serious cause {inputs.subcause}: a supervisor must handle it.",
-            )
-        )
+        reasons.append(serious_cause_reason(inputs.subcause))
     if inputs.escalation_level is not None:
         reasons.append(escalation_reason(inputs.escalation_level))
 

@@ -7,9 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 
-from app.auth.dependencies import ComplaintsReader, ComplaintsWriter
+from app.auth.dependencies import ClassificationOverrider, ComplaintsReader, ComplaintsWriter
 from app.auth.roles import Permission, allows
 from app.auth.service import Actor
+from app.classification.schemas import ClassificationOverrideCreate
 from app.complaints import service
 from app.complaints.schemas import (
     Channel,
@@ -84,6 +85,7 @@ async def create_complaint(
             idempotency_ttl=settings.idempotency_ttl,
         ),
         lang=lang_of(request, accept_language),
+        classify=request.app.state.classifier.classify,
     )
     response = Response(payload, status_code=status_code, media_type="application/json")
     return response
@@ -221,6 +223,40 @@ async def apply_action(
 ) -> Response:
     """Acknowledge, investigate, propose, resolve, close, reopen, escalate or extend."""
     read = await service.apply_action(
+        session,
+        complaint_id=complaint_id,
+        body=body,
+        expected_version=expected_version(if_match),
+        actor=Actor(principal, request_id),
+        now=now,
+        ctx=_ctx(request),
+        lang=lang,
+    )
+    return _json(read)
+
+
+@router.put(
+    "/{complaint_id}/classification",
+    operation_id="complaints_override_classification",
+    summary="Correct a complaint's cause",
+    response_model=ComplaintRead,
+    responses=problem_doc_responses(400, 401, 403, 404, 412, 422),
+)
+async def override_classification(
+    complaint_id: ComplaintId,
+    body: ClassificationOverrideCreate,
+    request: Request,
+    principal: ClassificationOverrider,
+    session: WriteSession,
+    now: Now,
+    lang: Language,
+    request_id: RequestId,
+    if_match: IfMatch = None,
+) -> Response:
+    """A supervisor's override: the complaint is counted under the new cause from now on,
+    the timeline records who changed it and why, and the text becomes a labelled example for
+    the next retrain (`POST /v1/classifier/retrain`)."""
+    read = await service.override_classification(
         session,
         complaint_id=complaint_id,
         body=body,

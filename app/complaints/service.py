@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -13,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.auth.service import Actor
-from app.classification import interim
-from app.classification.schemas import Classification
-from app.classification.taxonomy import BY_CODE
+from app.classification.schemas import Classification, ClassificationOverrideCreate
+from app.classification.service import record_override
+from app.classification.taxonomy import BY_CODE, category_of
 from app.complaints.labels import status_label
 from app.complaints.lifecycle import (
     Action,
@@ -32,7 +33,9 @@ from app.complaints.priority import (
     PriorityReason,
     assess_priority,
     escalation_reason,
+    is_serious,
     max_priority,
+    recause,
 )
 from app.complaints.schemas import (
     ComplainantRead,
@@ -287,11 +290,6 @@ def format_reference(received_at: datetime, number: int, tz: Any) -> str:
     return f"CMP-{received_at.astimezone(tz):%Y%m%d}-{number:06d}"
 
 
-def classify(text_: str) -> Classification:
-    """The current classifier (interim until the hybrid classifier lands)."""
-    return interim.classify(text_)
-
-
 async def intake(
     conn: Any,
     *,
@@ -303,6 +301,7 @@ async def intake(
     ctx: Any,
     cfg: IntakeSettings,
     lang: str,
+    classify: Callable[[str], Classification],
 ) -> tuple[int, bytes]:
     """Record a complaint with its cause, priority, due dates and timeline in one transaction.
 
@@ -813,6 +812,78 @@ async def patch_complaint(
         },
     )
     await _save(session, complaint, actor, now, ctx, "complaint.updated")
+    return to_read(complaint, ctx, lang, now)
+
+
+async def override_classification(
+    session: AsyncSession,
+    *,
+    complaint_id: int,
+    body: ClassificationOverrideCreate,
+    expected_version: int | None,
+    actor: Actor,
+    now: datetime,
+    ctx: Any,
+    lang: str,
+) -> ComplaintRead:
+    """A supervisor corrects the cause: the complaint is re-filed under it (reports follow),
+    priority follows the serious-cause rule, the timeline shows who and why, and the text is
+    kept as a labelled example for the next retrain."""
+    complaint = await _get(session, complaint_id, lock=True)
+    check_version(expected_version, complaint.version)
+    previous = dict(complaint.classification)
+    manual = Classification(
+        category=category_of(body.subcause),
+        subcause=body.subcause,
+        confidence=1.0,
+        method="manual",
+        model_version=previous.get("model_version"),
+        evidence=[],
+        alternatives=[],
+        needs_review=False,
+    )
+    complaint.category = manual.category
+    complaint.subcause = manual.subcause
+    complaint.classification = manual.model_dump(mode="json")
+    priority, reasons = recause(
+        Priority(complaint.priority),
+        [
+            PriorityReason(r["code"], Priority(r["priority"]), r["detail"])
+            for r in complaint.priority_reasons
+        ],
+        body.subcause,
+    )
+    complaint.priority = priority.value
+    complaint.priority_reasons = [_reason_dict(r) for r in reasons]
+    if is_serious(body.subcause):
+        complaint.route_to_supervisor = True
+    await _append_event(
+        session,
+        complaint,
+        actor,
+        now,
+        kind="classification",
+        action="override",
+        note=body.reason,
+        detail={
+            "from": previous.get("subcause"),
+            "to": body.subcause,
+            "previous_confidence": previous.get("confidence"),
+            "model_version": previous.get("model_version"),
+            "reason": body.reason,
+        },
+    )
+    record_override(
+        session,
+        complaint_id=complaint_id,
+        text=complaint.text,
+        subcause=body.subcause,
+        previous=previous,
+        reason=body.reason,
+        actor=actor,
+        now=now,
+    )
+    await _save(session, complaint, actor, now, ctx, "complaint.classification_overridden")
     return to_read(complaint, ctx, lang, now)
 
 

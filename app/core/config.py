@@ -55,6 +55,33 @@ class Settings(BaseSettings):
         "write; FULL also survives power loss, at one fsync per commit on the event loop.",
     )
     sqlite_busy_timeout_ms: int = 5000
+    classifier_review_threshold: float = Field(
+        default=0.6,
+        ge=0,
+        le=1,
+        description="A classification whose confidence is below this is marked needs_review.",
+    )
+    classifier_cache_dir: Path = Field(
+        default=Path("var/models"),
+        description="Where the model trained on the built-in data is cached between starts.",
+    )
+    classifier_eval_file: Path | None = Field(
+        default=None,
+        description="Labelled JSON Lines the retrain is judged on (default: the packaged "
+        "development set).",
+    )
+    classifier_retrain_tolerance: float = Field(
+        default=0.01,
+        ge=0,
+        le=1,
+        description="A retrained model is refused when a macro-F1 figure falls more than this "
+        "below the model in use.",
+    )
+    classifier_refresh_seconds: float = Field(
+        default=30,
+        gt=0,
+        description="How often a replica checks the database for a model retrained elsewhere.",
+    )
 
     @field_validator("database_url")
     @classmethod
