@@ -88,3 +88,34 @@ def test_openapi_command_prints_the_committed_spec(tmp_path) -> None:
     printed = run(f"sqlite+aiosqlite:///{tmp_path / 'o.db'}", "openapi").stdout
     assert json.loads(printed)["info"]["title"] == "claimdesk"
     assert printed == (ROOT / "openapi" / "openapi.json").read_text(encoding="utf-8")
+
+
+def test_classifier_evaluate_prints_the_figures(url: str, tmp_path) -> None:
+    run(url, "migrate")
+    printed = run(url, "classifier", "evaluate", "app/classification/data/eval_dev.jsonl").stdout
+    assert "sub-cause macro-F1" in printed and "category macro-F1" in printed
+    assert "confusion (rows gold, columns predicted)" in printed
+    for lang in ("zh-Hans", "zh-Hant", "en"):
+        assert f"  {lang} " in printed
+    assert printed.count("timeliness.payment_delay") == 2  # per-class line and confusion row
+    assert "160 texts" in printed
+
+
+def test_classifier_evaluate_refuses_a_bad_file(tmp_path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
+    missing = run(url, "classifier", "evaluate", "--builtin", str(tmp_path / "none"), check=False)
+    assert missing.returncode == 1
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "text": "x", "lang": "en", "subcause": "nope"}\n')
+    refused = run(url, "classifier", "evaluate", "--builtin", str(bad), check=False)
+    assert refused.returncode == 1 and "bad.jsonl:1" in refused.stderr
+
+
+def test_classifier_train_retrains_and_keeps_a_model_that_is_not_worse(tmp_path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 't.db'}"
+    run(url, "migrate")
+    trained = run(url, "classifier", "train")
+    assert trained.stdout.startswith("accepted")
+    assert "cross_validation" in trained.stdout and "evaluation" in trained.stdout
+    built = run(url, "classifier", "train", "--builtin-only").stdout
+    assert "built-in texts" in built
