@@ -33,6 +33,7 @@ class Served:
 
     url: str
     key: str
+    pid: int
 
 
 def _create_key(env: dict[str, str], role: str, name: str) -> str:
@@ -78,13 +79,17 @@ def served(db: str, workers: int = 1, extra_env: dict[str, str] | None = None) -
         stdout=subprocess.DEVNULL,
     )
     try:
-        for _ in range(100):
+        deadline = time.monotonic() + 120  # a first start may train the classifier
+        while True:
             try:
                 if httpx.get(BASE + "/healthz", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
-                time.sleep(0.1)
-        yield Served(url=url, key=key)
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                sys.exit("the server did not start")
+            time.sleep(0.1)
+        yield Served(url=url, key=key, pid=server.pid)
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from app.classification import rules
-from app.classification.normalize import normalize, source_offsets
+from app.classification.normalize import normalize, normalize_mapped
 from app.classification.schemas import Alternative, Classification
 from app.classification.taxonomy import category_of
 
@@ -62,6 +62,34 @@ def word_ngrams(text: str) -> list[str]:
 ANALYZERS = (char_ngrams, word_ngrams)
 
 
+# Character n-grams as integers: a code point fits in 21 bits, so up to three of them fit in
+# one uint64 exactly (no hashing, no collisions); +1 on the first keeps the lengths apart.
+def gram_code(gram: str) -> int:
+    """The integer of a 1–3-character n-gram (see `char_gram_codes`)."""
+    points = [ord(c) for c in gram]
+    if len(points) == 1:
+        return points[0]
+    if len(points) == 2:
+        return ((points[0] + 1) << 21) | points[1]
+    return ((points[0] + 1) << 42) | (points[1] << 21) | points[2]
+
+
+def char_gram_codes(text: str) -> np.ndarray:
+    """The codes of `char_ngrams(text)`, computed with numpy instead of one string per n-gram:
+    the padded words run together, and n-grams that span two words (they contain two
+    consecutive spaces) are left out."""
+    words = text.split()
+    if not words:
+        return np.zeros(0, dtype=np.uint64)
+    sequence = " " + "  ".join(words) + " "
+    points = np.frombuffer(sequence.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    space = points == 32
+    double = space[:-1] & space[1:]
+    bigrams = ((points[:-1] + 1) << np.uint64(21)) | points[1:]
+    trigrams = ((points[:-2] + 1) << np.uint64(42)) | (points[1:-1] << np.uint64(21)) | points[2:]
+    return np.concatenate([points, bigrams[~double], trigrams[~(double[:-1] | double[1:])]])
+
+
 @dataclass
 class LinearModel:
     """TF-IDF features (one block per analyzer, each L2-normalised) and a linear layer."""
@@ -73,6 +101,8 @@ class LinearModel:
     intercept: np.ndarray  # (n_classes,)
     _offsets: list[int] = field(init=False, repr=False)
     _grams: list[list[str]] | None = field(default=None, init=False, repr=False)
+    _char_codes: np.ndarray = field(init=False, repr=False)
+    _char_rows: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._offsets = []
@@ -80,19 +110,21 @@ class LinearModel:
         for vocabulary in self.vocabularies:
             self._offsets.append(offset)
             offset += len(vocabulary)
+        # The character block is looked up by code in a sorted array (see `features`).
+        chars = self.vocabularies[0]
+        codes = np.fromiter((gram_code(g) for g in chars), dtype=np.uint64, count=len(chars))
+        rows = np.fromiter(chars.values(), dtype=np.intp, count=len(chars))
+        order = np.argsort(codes)
+        self._char_codes, self._char_rows = codes[order], rows[order]
 
     def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(feature rows, TF-IDF values) of normalised `text`: sublinear TF × IDF, L2 per block."""
         all_rows = []
         all_values = []
-        for analyzer, vocabulary, idf, offset in zip(
-            ANALYZERS, self.vocabularies, self.idf, self._offsets, strict=True
-        ):
-            lookup = vocabulary.get
-            found = [row for row in map(lookup, analyzer(text)) if row is not None]
-            if not found:
+        blocks = (self._char_block(text), self._word_block(text))
+        for (rows, counts), idf, offset in zip(blocks, self.idf, self._offsets, strict=True):
+            if not len(rows):
                 continue
-            rows, counts = np.unique(np.asarray(found, dtype=np.intp), return_counts=True)
             vector = (1.0 + np.log(counts)) * idf[rows]
             vector /= np.sqrt(vector @ vector)
             all_rows.append(rows + offset)
@@ -100,6 +132,22 @@ class LinearModel:
         if not all_rows:
             return np.zeros(0, dtype=np.intp), np.zeros(0)
         return np.concatenate(all_rows), np.concatenate(all_values)
+
+    def _char_block(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, counts) of the known character n-grams."""
+        codes, counts = np.unique(char_gram_codes(text), return_counts=True)
+        if not len(codes) or not len(self._char_codes):
+            return np.zeros(0, dtype=np.intp), counts[:0]
+        at = np.searchsorted(self._char_codes, codes)  # sorted queries: cache-friendly
+        at[at == len(self._char_codes)] = 0
+        known = self._char_codes[at] == codes
+        return self._char_rows[at[known]], counts[known]
+
+    def _word_block(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, counts) of the known English word n-grams."""
+        lookup = self.vocabularies[1].get
+        found = [row for row in map(lookup, word_ngrams(text)) if row is not None]
+        return np.unique(np.asarray(found, dtype=np.intp), return_counts=True)
 
     def decision(self, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
         """Logits per class."""
@@ -160,9 +208,10 @@ class HybridModel:
             features[self.classes.index(code)] = math.log1p(value)
         return features
 
-    def explain(self, text: str) -> Explained:
-        """Probabilities and the figures behind them."""
-        normalized = normalize(text)
+    def explain(self, text: str, normalized: str | None = None) -> Explained:
+        """Probabilities and the figures behind them (`normalized`: `normalize(text)`)."""
+        if normalized is None:
+            normalized = normalize(text)
         rows, values = self.linear.features(normalized)
         logits = self.linear.decision(rows, values)
         result = rules.score(normalized)
@@ -179,7 +228,8 @@ class HybridModel:
 
     def classify(self, text: str, review_threshold: float = 0.5) -> Classification:
         """The cause of `text`, how sure, why, and the runners-up."""
-        explained = self.explain(text)
+        normalized, origin = normalize_mapped(text)
+        explained = self.explain(text, normalized)
         probabilities = explained.probabilities
         order = np.argsort(-probabilities, kind="stable")
         best, runner = int(order[0]), int(order[1])
@@ -195,7 +245,7 @@ class HybridModel:
             confidence=round(confidence, 3),
             method="rules" if rule_margin > model_margin else "model",
             model_version=self.version,
-            evidence=self._evidence(text, explained, best),
+            evidence=self._evidence(text, origin, explained, best),
             alternatives=[
                 Alternative(subcause=self.classes[i], confidence=round(float(probabilities[i]), 3))
                 for i in order[1:4]
@@ -204,14 +254,15 @@ class HybridModel:
             needs_review=confidence < review_threshold,
         )
 
-    def _evidence(self, text: str, explained: Explained, best: int, limit: int = 5) -> list[str]:
+    def _evidence(
+        self, text: str, origin: list[int] | None, explained: Explained, best: int, limit: int = 5
+    ) -> list[str]:
         """The rule phrases for the winning sub-cause, then the spans of the text whose
         n-grams pushed the model most towards it."""
         normalized = explained.normalized
         spans = [(h.start, h.end) for h in explained.rule_result.evidence(self.classes[best])]
         if len(spans) < limit:
             spans += self._model_spans(explained, best, limit - len(spans))
-        origin = source_offsets(text, normalized)
         evidence: list[str] = []
         for start, end in spans:
             start, end = _whole_words(normalized, start, end)
@@ -240,16 +291,14 @@ class HybridModel:
             while at >= 0:
                 weight[at : at + len(gram)] += contributions[i]
                 at = normalized.find(gram, at + 1)
-        spans = []
-        start = None
-        for i, value in enumerate(weight.tolist()):
-            if value > 0 and start is None:
-                start = i
-            elif value <= 0 and start is not None:
-                if i - start >= 2:
-                    spans.append((float(weight[start:i].sum()), start, i))
-                start = None
-        return [(s, e) for _, s, e in sorted(spans, reverse=True)[:limit]]
+        positive = np.concatenate([[False], weight[:-1] > 0, [False]])
+        edges = np.flatnonzero(positive[1:] != positive[:-1])
+        runs = [
+            (float(weight[start:end].sum()), int(start), int(end))
+            for start, end in zip(edges[::2], edges[1::2], strict=True)
+            if end - start >= 2
+        ]
+        return [(s, e) for _, s, e in sorted(runs, reverse=True)[:limit]]
 
     # -- persistence: numpy arrays and JSON, never pickle --------------------------------------
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from functools import lru_cache, partial
 
 _SPACES = re.compile(r"\s+")
+_NFKC = partial(unicodedata.normalize, "NFKC")
 
 
 @lru_cache(maxsize=1)
@@ -21,10 +22,9 @@ def _t2s():
 
 
 def normalize(text: str) -> str:
-    """NFKC (full-width → half-width), lower case, Traditional → Simplified, single spaces."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    text = _t2s().convert(text)
-    return _SPACES.sub(" ", text).strip()
+    """NFKC (full-width → half-width), lower case, single spaces, Traditional → Simplified."""
+    text = _SPACES.sub(" ", unicodedata.normalize("NFKC", text).lower()).strip()
+    return _t2s().convert(text)
 
 
 def _offsets(text: str) -> tuple[str, list[int]] | None:
@@ -35,7 +35,7 @@ def _offsets(text: str) -> tuple[str, list[int]] | None:
         return None
     if not unicodedata.is_normalized("NFKC", text):
         # Equal lengths can still hide a composition and an expansion: check char by char.
-        if "".join(unicodedata.normalize("NFKC", c).lower() for c in text) != folded:
+        if "".join(map(_NFKC, text)).lower() != folded:
             return None
     chars: list[str] = []
     origin: list[int] = []
@@ -66,6 +66,14 @@ def source_offsets(text: str, normalized: str) -> list[int] | None:
     if mapped is None or mapped[0] != normalized:
         return None
     return mapped[1]
+
+
+def normalize_mapped(text: str) -> tuple[str, list[int] | None]:
+    """`normalize(text)` and its `source_offsets`, sharing the work when they can."""
+    mapped = _offsets(text)
+    if mapped is not None:
+        return mapped
+    return normalize(text), None
 
 
 def guess_language(text: str) -> str:

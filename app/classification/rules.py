@@ -425,35 +425,48 @@ def _negated(text: str, start: int, end: int, clause: tuple[int, int]) -> bool:
         return any(w in CONCESSIONS_EN for w in words_after) and not any(
             w in NEGATORS_EN or w.endswith("n't") for w in words_after
         )
-    if any(neg in before for neg in NEGATORS_ZH):
+    negators, concessions = _zh_cue_patterns()
+    if negators.search(before):
         return True
-    for cue in CONCESSIONS_ZH:
-        at = after.find(cue)
-        if at >= 0 and not any(ch in after[max(0, at - 2) : at] for ch in "不没"):
-            return True
+    for match in concessions.finditer(after):
+        at = match.start()
+        if not any(ch in after[max(0, at - 2) : at] for ch in "不没"):
+            return True  # "态度还好" concedes; "态度不是很好" does not
     return False
 
 
 @lru_cache(maxsize=1)
-def _cue_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """(primary-grievance cues, contrast cues) as one pattern each."""
+def _zh_cue_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(negators, concessions) in Chinese, as tries."""
+    return re.compile(_trie(list(NEGATORS_ZH))), re.compile(_trie(list(CONCESSIONS_ZH)))
 
-    def alternation(zh: tuple[str, ...], en: tuple[str, ...]) -> re.Pattern[str]:
-        parts = [re.escape(c) for c in sorted(zh, key=len, reverse=True)]
-        parts += [rf"\b{re.escape(c)}\b" for c in sorted(en, key=len, reverse=True)]
-        return re.compile("|".join(parts))
 
-    return alternation(PRIMARY_ZH, PRIMARY_EN), alternation(CONTRASTS_ZH, CONTRASTS_EN)
+@lru_cache(maxsize=1)
+def _cue_patterns() -> tuple[tuple[re.Pattern[str], float], ...]:
+    """(pattern, factor) per kind of cue and script, as tries (see `_trie`)."""
+
+    def chinese(cues: tuple[str, ...]) -> re.Pattern[str]:
+        return re.compile(_trie(list(cues)))
+
+    def english(cues: tuple[str, ...]) -> re.Pattern[str]:
+        return re.compile(rf"\b(?:{_trie(list(cues))})\b")
+
+    return (
+        (chinese(PRIMARY_ZH), AFTER_PRIMARY),
+        (english(PRIMARY_EN), AFTER_PRIMARY),
+        (chinese(CONTRASTS_ZH), AFTER_CONTRAST),
+        (english(CONTRASTS_EN), AFTER_CONTRAST),
+    )
 
 
 def _factors(text: str) -> list[tuple[int, float]]:
     """(position, factor) breakpoints: the factor applies from the position on."""
-    primary, contrast = _cue_patterns()
-    marks = [(m.start(), AFTER_PRIMARY) for m in primary.finditer(text)]
-    for m in contrast.finditer(text):
-        if m.group() == "但" and text[max(0, m.start() - 1) : m.start()] == "不":
-            continue
-        marks.append((m.start(), AFTER_CONTRAST))
+    marks = []
+    for pattern, factor in _cue_patterns():
+        for m in pattern.finditer(text):
+            if m.group() == "但" and text[max(0, m.start() - 1) : m.start()] == "不":
+                continue  # 不但: "not only", not a contrast
+            marks.append((m.start(), factor))
     if not marks:
         return [(0, 1.0)]
     marks.sort()
