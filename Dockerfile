@@ -5,13 +5,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    CLAIMDESK_DATABASE_URL=sqlite+aiosqlite:////data/claimdesk.db
+    CLAIMDESK_DATABASE_URL=sqlite+aiosqlite:////data/claimdesk.db \
+    CLAIMDESK_CLASSIFIER_CACHE_DIR=/srv/claimdesk/var/models
 
 WORKDIR /srv/claimdesk
 COPY pyproject.toml README.md alembic.ini ./
 COPY app ./app
 COPY migrations ./migrations
 RUN pip install -e . \
+    && claimdesk classifier train --builtin-only \
     && useradd --system --uid 10001 --home-dir /srv/claimdesk claimdesk \
     && mkdir -p /data \
     && chown claimdesk /data

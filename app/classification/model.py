@@ -258,19 +258,18 @@ class HybridModel:
         self, text: str, origin: list[int] | None, explained: Explained, best: int, limit: int = 5
     ) -> list[str]:
         """The rule phrases for the winning sub-cause, then the spans of the text whose
-        n-grams pushed the model most towards it."""
+        n-grams pushed the model most towards it; overlapping or touching spans are joined."""
         normalized = explained.normalized
         spans = [(h.start, h.end) for h in explained.rule_result.evidence(self.classes[best])]
-        if len(spans) < limit:
-            spans += self._model_spans(explained, best, limit - len(spans))
+        spans += self._model_spans(explained, best, limit)
         evidence: list[str] = []
-        for start, end in spans:
+        for start, end in _join_spans(normalized, spans):
             start, end = _whole_words(normalized, start, end)
             if origin is None:
                 phrase = normalized[start:end]
             else:
                 phrase = text[origin[start] : origin[end - 1] + 1]
-            phrase = phrase.strip()
+            phrase = phrase.strip(_EDGES)
             if phrase and phrase not in evidence:
                 evidence.append(phrase)
         return evidence[:limit]
@@ -360,6 +359,28 @@ class HybridModel:
             lexicon=meta["lexicon"],
             metrics=meta["metrics"],
         )
+
+
+_EDGES = " \t,.;:!?'\"，。；：！？、…（）()「」“”"
+
+
+def _join_spans(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Join spans that overlap, touch or are one space apart; keep the order in which each
+    joined span was first named (rule phrases before model spans)."""
+    groups: list[list[int]] = []  # [start, end, rank]
+    for rank, (start, end) in enumerate(spans):
+        groups.append([start, end, rank])
+    groups.sort()
+    joined: list[list[int]] = []
+    for start, end, rank in groups:
+        if joined and (
+            start <= joined[-1][1] or (start == joined[-1][1] + 1 and text[start - 1] == " ")
+        ):
+            joined[-1][1] = max(joined[-1][1], end)
+            joined[-1][2] = min(joined[-1][2], rank)
+        else:
+            joined.append([start, end, rank])
+    return [(start, end) for start, end, _ in sorted(joined, key=lambda g: g[2])]
 
 
 def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:

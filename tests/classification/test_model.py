@@ -124,7 +124,7 @@ def test_classification_is_complete_and_explained(builtin: HybridModel) -> None:
     assert result.model_version == builtin.version
     assert result.method in ("rules", "model")
     assert result.evidence and all(phrase in text for phrase in result.evidence)
-    assert "錢還沒" in result.evidence  # shown in the customer's own script
+    assert any("錢還沒" in phrase for phrase in result.evidence)  # in the customer's script
     confidences = [a.confidence for a in result.alternatives]
     assert confidences == sorted(confidences, reverse=True)
     assert all(a.confidence <= result.confidence for a in result.alternatives)
