@@ -16,7 +16,7 @@ from app.classification.schemas import (
     RetrainAttempt,
     RetrainResult,
 )
-from app.classification.taxonomy import CATEGORIES, SUBCAUSES, Cause
+from app.classification.taxonomy import CATEGORIES, SUBCAUSES, Cause, description
 from app.core.deps import Now, RequestId
 from app.core.errors import problem_doc_responses
 
@@ -38,6 +38,7 @@ class SubcauseRead(BaseModel):
 
     code: str = Field(examples=["timeliness.slow_assessment"])
     labels: Labels
+    descriptions: Labels = Field(description="What the sub-cause covers.")
 
 
 class CategoryRead(BaseModel):
@@ -45,6 +46,7 @@ class CategoryRead(BaseModel):
 
     code: str = Field(examples=["timeliness"])
     labels: Labels
+    descriptions: Labels = Field(description="What the category covers.")
     subcauses: list[SubcauseRead]
 
 
@@ -58,13 +60,18 @@ def _labels(cause: Cause) -> Labels:
     return Labels(**{"zh-Hant": cause.zh_hant, "zh-Hans": cause.zh_hans, "en": cause.en})
 
 
+def _descriptions(cause: Cause) -> Labels:
+    return Labels(**{lang: description(cause.code, lang) for lang in ("zh-Hant", "zh-Hans", "en")})
+
+
 _TAXONOMY = Taxonomy(
     categories=[
         CategoryRead(
             code=category.code,
             labels=_labels(category),
+            descriptions=_descriptions(category),
             subcauses=[
-                SubcauseRead(code=s.code, labels=_labels(s))
+                SubcauseRead(code=s.code, labels=_labels(s), descriptions=_descriptions(s))
                 for s in SUBCAUSES
                 if s.category == category.code
             ],

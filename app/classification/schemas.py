@@ -101,6 +101,8 @@ class LanguageFigures(BaseModel):
     size: int
     accuracy: float
     category_accuracy: float
+    subcause_macro_f1: float
+    category_macro_f1: float
 
 
 class EvaluationFigures(BaseModel):

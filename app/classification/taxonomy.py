@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -133,3 +134,109 @@ SERIOUS: frozenset[str] = frozenset({"other.malicious_or_fraudulent", "other.sta
 def category_of(subcause: str) -> str:
     """The category code of a sub-cause code."""
     return BY_CODE[subcause].category
+
+
+# What each cause covers (English, Simplified Chinese); Traditional is converted with OpenCC.
+DESCRIPTIONS: dict[str, tuple[str, str]] = {
+    "service_quality": (
+        "How the customer was served: knowledge, communication, flexibility, attitude.",
+        "客户在服务过程中的感受：专业知识、沟通、灵活性和态度。",
+    ),
+    "service_quality.insufficient_knowledge": (
+        "Staff cannot explain policy terms or the claim process, or give wrong or contradictory "
+        "answers.",
+        "工作人员解释不了条款或理赔流程，或者答复错误、前后矛盾。",
+    ),
+    "service_quality.progress_not_communicated": (
+        "Nobody tells the customer the progress or the result; the customer has to chase.",
+        "没有主动告知进度或结果，客户只能自己反复追问。",
+    ),
+    "service_quality.inflexible_handling": (
+        "Rules applied mechanically, no room for the customer's circumstances.",
+        "机械地套用规定，不考虑客户的实际情况，缺乏人性化。",
+    ),
+    "service_quality.poor_attitude": (
+        "Cold, arrogant, impatient or rude staff; calls cut off.",
+        "工作人员冷淡、傲慢、不耐烦或粗鲁，甚至挂断电话。",
+    ),
+    "payout_dispute": (
+        "The customer disputes how much is paid.",
+        "客户对赔付金额有异议。",
+    ),
+    "payout_dispute.assessment_below_expectation": (
+        "The assessed loss or repair cost is lower than quotes or what the customer expected.",
+        "定损金额或维修费用低于报价或客户预期。",
+    ),
+    "payout_dispute.terms_not_explained": (
+        "A deductible, compensation ratio, depreciation or exclusion surprised the customer: it "
+        "was never explained.",
+        "免赔额、赔偿比例、折旧或免责条款事先没有解释清楚，客户感到意外。",
+    ),
+    "payout_dispute.partial_loss_disagreement": (
+        "Part of the loss (some parts, injuries, hire or towing costs) is not recognised.",
+        "部分损失（部分零件、人伤、代步车或施救费用）未被认定。",
+    ),
+    "payout_dispute.evidence_not_accepted": (
+        "The customer's receipts, photos, reports or records are not accepted as proof.",
+        "客户提供的发票、照片、报告或记录未被采纳。",
+    ),
+    "timeliness": (
+        "The claim takes too long, in process, handovers, assessment or payment.",
+        "理赔耗时过长：流程、交接、定损核赔或赔款支付。",
+    ),
+    "timeliness.cumbersome_process": (
+        "Too many documents, forms or trips; documents requested piecemeal.",
+        "材料、表格或往返次数过多，材料要求不一次性告知。",
+    ),
+    "timeliness.internal_miscommunication": (
+        "Departments or handlers pass the customer around or lose the file, and the claim stalls.",
+        "部门或经办人之间推诿、交接不畅或丢失材料，导致案件停滞。",
+    ),
+    "timeliness.slow_assessment": (
+        "The survey, loss assessment or review takes too long.",
+        "查勘、定损或审核耗时过长。",
+    ),
+    "timeliness.payment_delay": (
+        "The payment was agreed or approved but has not arrived in time.",
+        "赔款已同意或已审批，但没有按时到账。",
+    ),
+    "other": (
+        "Causes outside service, amount and time.",
+        "服务、金额和时效以外的原因。",
+    ),
+    "other.unclear_special_case_policy": (
+        "No clear rule for an unusual case (flood, lent car, modified car, driving abroad).",
+        "特殊情况（水淹、借车、改装、异地出险等）没有明确的处理规定。",
+    ),
+    "other.distrust_of_outcome": (
+        "The customer does not trust the insurer or suspects collusion or cheating.",
+        "客户不信任保险公司，怀疑暗箱操作或串通。",
+    ),
+    "other.malicious_or_fraudulent": (
+        "Signs of a malicious complaint or fraud: excessive demands with threats, staged or "
+        "inflated losses. Goes to a supervisor.",
+        "恶意投诉或欺诈迹象：以威胁提出过高要求、摆拍或夸大损失。须由主管处理。",
+    ),
+    "other.staff_misconduct": (
+        "Staff asked for money, forged signatures, leaked data or steered repairs for commission. "
+        "Goes to a supervisor.",
+        "员工索要好处、冒签、泄露信息或为提成指定修理厂。须由主管处理。",
+    ),
+}
+
+
+def description(code: str, lang: str) -> str:
+    """What a category or sub-cause covers, in `zh-Hant`, `zh-Hans` or `en`."""
+    english, simplified = DESCRIPTIONS[code]
+    if lang == "en":
+        return english
+    if lang == "zh-Hant":
+        return _s2t().convert(simplified)
+    return simplified
+
+
+@lru_cache(maxsize=1)
+def _s2t():
+    import opencc
+
+    return opencc.OpenCC("s2t")

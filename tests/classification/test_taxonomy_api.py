@@ -27,6 +27,14 @@ async def test_every_role_reads_the_taxonomy(client: httpx.AsyncClient, keys, ro
         "en": "Claim timeliness",
     }
     assert timeliness["subcauses"][3]["code"] == "timeliness.payment_delay"
+    payment = timeliness["subcauses"][3]["descriptions"]
+    assert payment["en"].startswith("The payment was agreed")
+    assert payment["zh-Hans"] == "赔款已同意或已审批，但没有按时到账。"
+    assert payment["zh-Hant"] == "賠款已同意或已審批，但沒有按時到賬。"
+    for category in categories:
+        assert all(category["descriptions"].values())
+        for subcause in category["subcauses"]:
+            assert all(subcause["descriptions"].values())
 
 
 async def test_taxonomy_needs_a_key(client: httpx.AsyncClient) -> None:
