@@ -28,9 +28,12 @@ from app.core.logging import configure_logging
 from app.core.middleware import RequestMiddleware
 from app.deadlines.calendar import WorkCalendar, load_schedule_file
 from app.deadlines.rules import get_profile
+from app.followups import router as followups_router
+from app.improvements import router as improvements_router
 from app.openapi import build_openapi
 from app.ops import router as ops_router
 from app.ops import service as ops_service
+from app.surveys import router as surveys_router
 
 VERSION = "0.1.0"
 
@@ -124,6 +127,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ops_router.router)
     app.include_router(claims_router.router)
     app.include_router(complaints_router.router)
+    app.include_router(followups_router.router)
+    app.include_router(surveys_router.router)
+    app.include_router(improvements_router.router)
     app.include_router(classification_router.router)
     app.mount("/docs/assets", StaticFiles(directory=ops_router.SWAGGER_ASSETS), name="docs-assets")
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]

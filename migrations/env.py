@@ -10,12 +10,16 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
+# Every models module, so SQLModel.metadata holds every table.
 import app.audit.models
 import app.auth.models
 import app.claims.models
 import app.classification.models
 import app.complaints.models
-import app.core.idempotency  # noqa: F401 - registers tables on SQLModel.metadata
+import app.core.idempotency
+import app.followups.models
+import app.improvements.models
+import app.surveys.models  # noqa: F401 - every models module registers its tables
 from app.core.config import get_settings
 
 config = context.config

@@ -28,6 +28,8 @@ class Permission(StrEnum):
     complaints_assign = "complaints_assign"
     follow_ups = "follow_ups"
     surveys = "surveys"
+    surveys_review = "surveys_review"
+    teaching_cases = "teaching_cases"
     classify = "classify"
     classification_override = "classification_override"
     classifier_read = "classifier_read"
@@ -71,6 +73,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.classifier_read,
         Permission.reports,
         Permission.improvements,
+        Permission.surveys_review,
+        Permission.teaching_cases,
     },
     Role.admin: frozenset(Permission),
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.auth.dependencies import ClassificationOverrider, ComplaintsReader, ComplaintsWriter
 from app.auth.roles import Permission, allows
@@ -23,7 +23,15 @@ from app.complaints.schemas import (
 )
 from app.core.concurrency import IfMatch, etag, expected_version
 from app.core.db import ReadSession, Transaction, WriteSession
-from app.core.deps import AcceptLanguage, Language, Now, RequestId, lang_of, now_of
+from app.core.deps import (
+    AcceptLanguage,
+    IdempotencyKey,
+    Language,
+    Now,
+    RequestId,
+    lang_of,
+    now_of,
+)
 from app.core.errors import problem_doc_responses
 from app.core.idempotency import validate_key
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -31,14 +39,6 @@ from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
 
 ComplaintId = Annotated[int, Path(ge=1, le=2**62, description="The complaint's id.")]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        description="Retry-safe creation: the same key with the same body returns the first "
-        "response; with another body, 422. Kept at least 24 h.",
-        examples=["3f0c9a52-6c1e-4d1e-9a43-2f1d1c0b7e11"],
-    ),
-]
 
 
 def _ctx(request: Request) -> Any:
@@ -221,7 +221,9 @@ async def apply_action(
     request_id: RequestId,
     if_match: IfMatch = None,
 ) -> Response:
-    """Acknowledge, investigate, propose, resolve, close, reopen, escalate or extend."""
+    """Acknowledge, investigate, propose, resolve, close, reopen, escalate or extend.
+    `resolve` needs a `resolution_proposal` follow-up in the current round (409 naming what is
+    missing) and schedules a `callback` follow-up to check the remedy."""
     read = await service.apply_action(
         session,
         complaint_id=complaint_id,
@@ -231,6 +233,7 @@ async def apply_action(
         now=now,
         ctx=_ctx(request),
         lang=lang,
+        callback_delay=request.app.state.settings.callback_delay,
     )
     return _json(read)
 

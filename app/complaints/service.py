@@ -52,7 +52,7 @@ from app.core import idempotency
 from app.core.concurrency import check_version
 from app.core.db import Money, UTCDateTime
 from app.core.deps import CLOCK_SKEW
-from app.core.errors import Forbidden, IllegalTransition, NotFound, Unprocessable
+from app.core.errors import Conflict, Forbidden, IllegalTransition, NotFound, Unprocessable
 from app.core.pagination import decode_cursor, encode_cursor
 from app.deadlines.complaint import (
     ComplaintFacts,
@@ -61,6 +61,8 @@ from app.deadlines.complaint import (
     extension_allowed,
 )
 from app.deadlines.compute import Deadline
+from app.followups.models import FollowUp, new_follow_up
+from app.followups.rules import Kind, State, callback_due, missing_before_resolve
 
 
 @dataclass(frozen=True)
@@ -451,6 +453,11 @@ class _Row:
 # ---------------------------------------------------------------- reads
 
 
+async def get_for_update(session: AsyncSession, complaint_id: int) -> Complaint:
+    """The complaint, its row locked until the transaction ends (404 when unknown)."""
+    return await _get(session, complaint_id, lock=True)
+
+
 async def _get(session: AsyncSession, complaint_id: int, *, lock: bool = False) -> Complaint:
     stmt = select(Complaint).where(Complaint.id == complaint_id)
     if lock:
@@ -638,9 +645,10 @@ async def timeline(session: AsyncSession, *, complaint_id: int) -> Timeline:
 # ---------------------------------------------------------------- changes
 
 
-async def _append_event(
+async def append_event(
     session: AsyncSession, complaint: Complaint, actor: Actor, now: datetime, **fields: Any
 ) -> None:
+    """Add an entry to the complaint's timeline (call with the complaint row locked)."""
     last = (
         await session.execute(
             select(func.coalesce(func.max(ComplaintEvent.seq), 0)).where(
@@ -660,9 +668,10 @@ async def _append_event(
     )
 
 
-async def _save(
+async def save(
     session: AsyncSession, complaint: Complaint, actor: Actor, now: datetime, ctx: Any, action: str
 ) -> None:
+    """Recompute due dates, bump the version (ETag) and audit a change to the complaint."""
     deadlines = {d.code: d for d in _deadlines(complaint, ctx, now)}
     complaint.acknowledge_due_at = deadlines["complaint.acknowledge"].due_at
     complaint.reply_due_at = deadlines["complaint.reply"].due_at
@@ -690,8 +699,12 @@ async def apply_action(
     now: datetime,
     ctx: Any,
     lang: str,
+    callback_delay: timedelta = timedelta(days=3),
 ) -> ComplaintRead:
-    """Apply a lifecycle action; 409 with the allowed actions when it is illegal here."""
+    """Apply a lifecycle action; 409 with the allowed actions when it is illegal here.
+
+    `resolve` needs a resolution proposal among the round's follow-ups (409 naming what is
+    missing) and schedules a callback follow-up `callback_delay` later to check the remedy."""
     complaint = await _get(session, complaint_id, lock=True)
     check_version(expected_version, complaint.version)
     current = Status(complaint.status)
@@ -712,6 +725,16 @@ async def apply_action(
     if action is Action.acknowledge:
         complaint.acknowledged_at = now
     elif action in (Action.propose_resolution, Action.resolve):
+        if action is Action.resolve:
+            missing = missing_before_resolve(await _round_kinds(session, complaint))
+            if missing:
+                raise Conflict(
+                    "Record the remedy offered before resolving: a "
+                    + " and a ".join(missing)
+                    + " follow-up is missing in this round.",
+                    missing=missing,
+                    current=current.value,
+                )
         if body.notified and complaint.replied_at is None:
             complaint.replied_at = now
         if action is Action.resolve:
@@ -761,7 +784,7 @@ async def apply_action(
         ]
         detail["reason"] = reason
     complaint.status = target.value
-    await _append_event(
+    await append_event(
         session,
         complaint,
         actor,
@@ -773,8 +796,55 @@ async def apply_action(
         note=body.note,
         detail=detail or None,
     )
-    await _save(session, complaint, actor, now, ctx, f"complaint.{action.value}")
+    if action is Action.resolve:
+        await _schedule_callback(session, complaint, actor, now, callback_delay)
+    await save(session, complaint, actor, now, ctx, f"complaint.{action.value}")
     return to_read(complaint, ctx, lang, now)
+
+
+async def _round_kinds(session: AsyncSession, complaint: Complaint) -> list[str]:
+    """Kinds of the complaint's follow-ups in its current round that are not cancelled."""
+    rows = await session.execute(
+        select(FollowUp.kind).where(
+            FollowUp.complaint_id == complaint.id,
+            FollowUp.round == complaint.reopen_count,
+            FollowUp.status != State.cancelled.value,
+        )
+    )
+    return [kind for (kind,) in rows]
+
+
+async def _schedule_callback(
+    session: AsyncSession, complaint: Complaint, actor: Actor, now: datetime, delay: timedelta
+) -> None:
+    """The callback that checks the remedy worked (domain.md §3: follow up after resolving)."""
+    callback = new_follow_up(
+        complaint,
+        kind=Kind.callback,
+        note="Call the complainant back: did the remedy work, are they satisfied?",
+        due_at=callback_due(now, delay),
+        assignee=complaint.assignee,
+        assessor=None,
+        created_by=actor.principal.name,
+        now=now,
+    )
+    session.add(callback)
+    await session.flush()
+    await append_event(
+        session,
+        complaint,
+        actor,
+        now,
+        kind="follow_up",
+        action="scheduled",
+        note=callback.note,
+        detail={
+            "follow_up_id": callback.id,
+            "kind": callback.kind,
+            "due_at": callback.due_at.isoformat() if callback.due_at else None,
+            "assignee": callback.assignee,
+        },
+    )
 
 
 async def patch_complaint(
@@ -800,7 +870,7 @@ async def patch_complaint(
     before = {k: getattr(complaint, k) for k in changes}
     for key, value in changes.items():
         setattr(complaint, key, value)
-    await _append_event(
+    await append_event(
         session,
         complaint,
         actor,
@@ -811,7 +881,7 @@ async def patch_complaint(
             "before": {k: v for k, v in before.items() if k in ("assignee", "team", "priority")},
         },
     )
-    await _save(session, complaint, actor, now, ctx, "complaint.updated")
+    await save(session, complaint, actor, now, ctx, "complaint.updated")
     return to_read(complaint, ctx, lang, now)
 
 
@@ -857,7 +927,7 @@ async def override_classification(
     complaint.priority_reasons = [_reason_dict(r) for r in reasons]
     if is_serious(body.subcause):
         complaint.route_to_supervisor = True
-    await _append_event(
+    await append_event(
         session,
         complaint,
         actor,
@@ -883,7 +953,7 @@ async def override_classification(
         actor=actor,
         now=now,
     )
-    await _save(session, complaint, actor, now, ctx, "complaint.classification_overridden")
+    await save(session, complaint, actor, now, ctx, "complaint.classification_overridden")
     return to_read(complaint, ctx, lang, now)
 
 

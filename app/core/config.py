@@ -55,6 +55,14 @@ class Settings(BaseSettings):
         "write; FULL also survives power loss, at one fsync per commit on the event loop.",
     )
     sqlite_busy_timeout_ms: int = 5000
+    callback_delay: timedelta = Field(
+        default=timedelta(days=3),
+        description="Resolving a complaint schedules a callback follow-up this long after.",
+    )
+    dissatisfied_survey_reopens: bool = Field(
+        default=True,
+        description="A dissatisfied survey (score ≤ 2 or not resolved) reopens the complaint.",
+    )
     classifier_review_threshold: float = Field(
         default=0.6,
         ge=0,

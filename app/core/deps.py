@@ -55,3 +55,12 @@ async def get_request_id(request: Request) -> str | None:
 Now = Annotated[datetime, Depends(get_now)]
 Language = Annotated[Lang, Depends(get_lang)]
 RequestId = Annotated[str | None, Depends(get_request_id)]
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        description="Retry-safe creation: the same key with the same body returns the first "
+        "response; with another body, 422. Kept at least 24 h.",
+        examples=["3f0c9a52-6c1e-4d1e-9a43-2f1d1c0b7e11"],
+    ),
+]

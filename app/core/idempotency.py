@@ -9,6 +9,7 @@ commits, then finds its record and replays the response: never a second creation
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -125,3 +126,25 @@ async def purge_expired(conn: Any, now: datetime) -> int:
     """Delete expired keys; returns how many."""
     result = await conn.execute(_PURGE, {"now": now})
     return int(result.rowcount or 0)
+
+
+async def run_once(
+    conn: Any,
+    *,
+    scope_key: str | None,
+    body: Any,
+    now: datetime,
+    ttl: timedelta,
+    create: Callable[[], Awaitable[tuple[int, bytes]]],
+) -> tuple[int, bytes]:
+    """Run `create` (returning status code and JSON body) at most once per key: a retry with
+    the same key and body gets the stored response, another body 422. Without a key (`None`)
+    it simply runs. `body` must identify the request (include path parameters)."""
+    if scope_key is None:
+        return await create()
+    claimed = await claim(conn, scope_key=scope_key, digest=request_hash(body), now=now, ttl=ttl)
+    if isinstance(claimed, Replay):
+        return claimed.status_code, claimed.body
+    status_code, payload = await create()
+    await store(conn, claimed, status_code, payload)
+    return status_code, payload

@@ -156,6 +156,13 @@ async def test_lifecycle_with_timeline(client: httpx.AsyncClient, keys) -> None:
     created = (await file(client, h)).json()
     cid = created["id"]
     for action, extra, expected in LIFECYCLE:
+        if action == "resolve":  # the method: a remedy is proposed before resolving
+            proposal = await client.post(
+                f"/v1/complaints/{cid}/follow-ups",
+                json={"kind": "resolution_proposal", "note": "Re-assess at the 4S quote."},
+                headers=h,
+            )
+            assert proposal.status_code == 201, proposal.text
         response = await client.post(
             f"/v1/complaints/{cid}/transitions", json={"action": action, **extra}, headers=h
         )
@@ -167,7 +174,10 @@ async def test_lifecycle_with_timeline(client: httpx.AsyncClient, keys) -> None:
     timeline = (await client.get(f"/v1/complaints/{cid}/timeline", headers=h)).json()
     kinds = [(e["kind"], e["action"]) for e in timeline["items"]]
     assert kinds[:2] == [("intake", None), ("classification", None)]
-    assert [a for _, a in kinds[2:]] == [a for a, _, _ in LIFECYCLE]
+    transitions = [a for k, a in kinds if k == "transition"]
+    assert transitions == [a for a, _, _ in LIFECYCLE]
+    follow_ups = [a for k, a in kinds if k == "follow_up"]
+    assert follow_ups == ["created", "scheduled"]  # the proposal, then the callback
     assert [e["seq"] for e in timeline["items"]] == list(range(1, len(kinds) + 1))
 
 

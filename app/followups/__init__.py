@@ -1,0 +1,1 @@
+"""Follow-ups: the work that drives a complaint to resolution, and the callback after it."""

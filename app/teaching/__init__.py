@@ -1,0 +1,1 @@
+"""Teaching cases: closed complaints turned into anonymised training material."""
