@@ -34,6 +34,7 @@ from app.openapi import build_openapi
 from app.ops import router as ops_router
 from app.ops import service as ops_service
 from app.surveys import router as surveys_router
+from app.teaching import router as teaching_router
 
 VERSION = "0.1.0"
 
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(followups_router.router)
     app.include_router(surveys_router.router)
     app.include_router(improvements_router.router)
+    app.include_router(teaching_router.router)
     app.include_router(classification_router.router)
     app.mount("/docs/assets", StaticFiles(directory=ops_router.SWAGGER_ASSETS), name="docs-assets")
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]

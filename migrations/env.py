@@ -19,7 +19,8 @@ import app.complaints.models
 import app.core.idempotency
 import app.followups.models
 import app.improvements.models
-import app.surveys.models  # noqa: F401 - every models module registers its tables
+import app.surveys.models
+import app.teaching.models  # noqa: F401 - every models module registers its tables
 from app.core.config import get_settings
 
 config = context.config
