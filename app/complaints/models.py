@@ -6,7 +6,18 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    Text,
+    UniqueConstraint,
+    false,
+)
+from sqlalchemy import text as sql_text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Column, Field, SQLModel, String
 
 from app.core.db import Money, UTCDateTime
@@ -63,6 +74,22 @@ class Complaint(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     close_reason: str | None = Field(default=None, sa_column=Column(String(20)))
     extensions: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    # External assessments that stop the reply clock: [{follow_up_id, started_at, ended_at}].
+    pauses: list[dict[str, Any]] = Field(
+        default_factory=list,
+        # JSONB on PostgreSQL: it has an equality operator (JSON has none), which the
+        # migration check needs to compare the server default.
+        sa_column=Column(
+            JSON().with_variant(JSONB(), "postgresql"),
+            nullable=False,
+            server_default=sql_text("'[]'"),
+        ),
+    )
+    reply_paused: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+    # New materials received: the reply period runs again from here.
+    restarted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     acknowledge_due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     reply_due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     reopen_count: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))

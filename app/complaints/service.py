@@ -57,6 +57,7 @@ from app.core.pagination import decode_cursor, encode_cursor
 from app.deadlines.complaint import (
     ComplaintFacts,
     Extension,
+    Pause,
     compute_complaint_deadlines,
     extension_allowed,
 )
@@ -85,6 +86,14 @@ def _facts(c: Any) -> ComplaintFacts:
         extensions=tuple(
             Extension(reason=e["reason"], at=datetime.fromisoformat(e["at"])) for e in c.extensions
         ),
+        pauses=tuple(
+            Pause(
+                started_at=datetime.fromisoformat(p["started_at"]),
+                ended_at=datetime.fromisoformat(p["ended_at"]) if p.get("ended_at") else None,
+            )
+            for p in c.pauses
+        ),
+        restarted_at=c.restarted_at,
     )
 
 
@@ -196,8 +205,9 @@ _COMPLAINT_COLUMNS = (
     "reference", "status", "channel", "text", "complainant_name", "complainant_phone",
     "complainant_id_number", "claim_no", "claim_id", "claim_stage", "policy_no", "plate_no",
     "disputed_amount", "external_ref", "received_at", "category", "subcause", "classification",
-    "priority", "priority_reasons", "route_to_supervisor", "extensions", "acknowledge_due_at",
-    "reply_due_at", "reopen_count", "version", "created_by", "created_at", "updated_at",
+    "priority", "priority_reasons", "route_to_supervisor", "extensions", "pauses",
+    "reply_paused", "acknowledge_due_at", "reply_due_at", "reopen_count", "version",
+    "created_by", "created_at", "updated_at",
 )  # fmt: skip
 _INSERT_COMPLAINT_SQL = (
     f"INSERT INTO complaint ({', '.join(_COMPLAINT_COLUMNS)}) "  # noqa: S608 - constant
@@ -217,6 +227,8 @@ _COMPLAINT_PARAMS = (
     bindparam("priority_reasons", type_=JSON()),
     bindparam("route_to_supervisor", type_=Boolean()),
     bindparam("extensions", type_=JSON()),
+    bindparam("pauses", type_=JSON()),
+    bindparam("reply_paused", type_=Boolean()),
     bindparam("acknowledge_due_at", type_=UTCDateTime()),
     bindparam("reply_due_at", type_=UTCDateTime()),
     bindparam("created_at", type_=UTCDateTime()),
@@ -366,6 +378,9 @@ async def intake(
         "priority_reasons": [_reason_dict(r) for r in reasons],
         "route_to_supervisor": route,
         "extensions": [],
+        "pauses": [],
+        "reply_paused": False,
+        "restarted_at": None,
         "reopen_count": 0,
         "version": 1,
         "created_by": actor.principal.name,
@@ -513,6 +528,7 @@ def _text_search(dialect: str, q: str) -> Any:
 
 _SUMMARY_COLUMNS = (
     Complaint.id,
+    Complaint.reply_paused,
     Complaint.reference,
     Complaint.status,
     Complaint.channel,
@@ -541,7 +557,7 @@ def _summary(r: Any, lang: str, now: datetime) -> dict[str, Any]:
     open_ = r.closed_at is None
     overdue = open_ and (
         (r.acknowledged_at is None and now >= r.acknowledge_due_at)
-        or (r.replied_at is None and now >= r.reply_due_at)
+        or (r.replied_at is None and not r.reply_paused and now >= r.reply_due_at)
     )
     return {
         "id": r.id,
@@ -604,7 +620,9 @@ async def list_complaints(
         stmt = stmt.where(Complaint.received_at >= f.received_from)
     if f.received_to is not None:
         stmt = stmt.where(Complaint.received_at < f.received_to)
-    open_reply = Complaint.replied_at.is_(None) & Complaint.closed_at.is_(None)
+    open_reply = (
+        Complaint.replied_at.is_(None) & Complaint.closed_at.is_(None) & ~Complaint.reply_paused
+    )
     late_ack = Complaint.acknowledged_at.is_(None) & Complaint.closed_at.is_(None)
     overdue = (open_reply & (Complaint.reply_due_at <= now)) | (
         late_ack & (Complaint.acknowledge_due_at <= now)

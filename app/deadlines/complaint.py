@@ -65,9 +65,13 @@ class ComplaintFacts:
     withdrawn_at: datetime | None
     extensions: tuple[Extension, ...] = ()
     pauses: tuple[Pause, ...] = ()
+    # New facts and reasons received for the same complaint: the reply period runs again from
+    # their receipt (the latest such moment).
+    restarted_at: datetime | None = None
 
     def __post_init__(self) -> None:
         _require_aware(self.received_at, "received_at")
+        _optional_aware(self.restarted_at, "restarted_at")
         _optional_aware(self.acknowledged_at, "acknowledged_at")
         _optional_aware(self.replied_at, "replied_at")
         _optional_aware(self.withdrawn_at, "withdrawn_at")
@@ -167,16 +171,15 @@ def compute_complaint_deadlines(
 
     reply_code = "complaint.reply"
     stopped = _earliest(facts.replied_at, facts.withdrawn_at)
+    start = max(facts.received_at, facts.restarted_at or facts.received_at)
     # A running pause counts up to now; nothing after the clock stopped counts.
-    paused = _paused_days(facts.pauses, facts.received_at, _earliest(stopped, now) or now, tz)
-    due = period_end(
-        facts.received_at, reply_limit_days(facts, profile) + paused, tz=tz, calendar=calendar
-    )
+    paused = _paused_days(facts.pauses, start, _earliest(stopped, now) or now, tz)
+    due = period_end(start, reply_limit_days(facts, profile) + paused, tz=tz, calendar=calendar)
     reply = Deadline(
         code=reply_code,
         basis=reply_code,
         description=profile.basis(reply_code).description_en,
-        started_at=facts.received_at,
+        started_at=start,
         due_at=due.due_at,
         stopped_at=stopped,
         provisional=due.provisional,

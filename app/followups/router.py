@@ -54,12 +54,19 @@ async def create_follow_up(
 ) -> Response:
     """Contact, analysis, resolution proposal, third-party assessment (with its assessor),
     callback or note, with an optional due time and assignee. Every status but `closed`
-    takes follow-ups (409 otherwise). Retry-safe with `Idempotency-Key`."""
+    takes follow-ups (409 otherwise). A third-party assessment with `notified: true` pauses
+    the reply limit until its result is recorded; `new_materials: true` restarts the reply
+    period. Retry-safe with `Idempotency-Key`."""
     actor = Actor(principal, request_id)
 
     async def create() -> tuple[int, bytes]:
         read = await service.create(
-            session, complaint_id=complaint_id, body=body, actor=actor, now=now
+            session,
+            complaint_id=complaint_id,
+            body=body,
+            actor=actor,
+            now=now,
+            ctx=request.app.state.deadlines,
         )
         return 201, read.model_dump_json().encode()
 
@@ -140,6 +147,7 @@ async def get_follow_up(
 async def update_follow_up(
     follow_up_id: FollowUpId,
     body: FollowUpUpdate,
+    request: Request,
     principal: FollowUpWorker,
     session: WriteSession,
     now: Now,
@@ -156,5 +164,6 @@ async def update_follow_up(
         expected_version=expected_version(if_match),
         actor=Actor(principal, request_id),
         now=now,
+        ctx=request.app.state.deadlines,
     )
     return _json(read)

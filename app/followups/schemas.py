@@ -48,13 +48,30 @@ class FollowUpCreate(BaseModel):
     assessor: Who | None = Field(
         default=None, description="The third-party assessor (third_party_assessment only)."
     )
+    notified: bool = Field(
+        default=False,
+        description="third_party_assessment: the complainant was told of the external "
+        "assessment, so its days do not count against the reply limit until the result is "
+        "recorded (CBIRC Order 2020 No. 3).",
+    )
+    new_materials: bool = Field(
+        default=False,
+        description="New facts or materials were received for the complaint: the reply period "
+        "runs again from now.",
+    )
 
     @model_validator(mode="after")
-    def _assessor_for_assessments(self) -> FollowUpCreate:
+    def _assessment_fields(self) -> FollowUpCreate:
         if self.kind is Kind.third_party_assessment and self.assessor is None:
             raise ValueError("a third_party_assessment names its `assessor`")
         if self.kind is not Kind.third_party_assessment and self.assessor is not None:
             raise ValueError("`assessor` belongs to a third_party_assessment only")
+        if self.kind is not Kind.third_party_assessment and self.notified:
+            raise ValueError(
+                "`notified` (a paused reply clock) belongs to a third_party_assessment"
+            )
+        if self.kind is Kind.callback and self.new_materials:
+            raise ValueError("a callback does not bring new materials")
         return self
 
 

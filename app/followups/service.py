@@ -75,8 +75,10 @@ async def create(
     body: FollowUpCreate,
     actor: Actor,
     now: datetime,
+    ctx: Any,
 ) -> FollowUpRead:
-    """Add a follow-up to a complaint; a closed complaint takes none (409)."""
+    """Add a follow-up to a complaint; a closed complaint takes none (409). A third-party
+    assessment the complainant was told of pauses the reply clock; new materials restart it."""
     complaint = await complaints.get_for_update(session, complaint_id)
     if complaint.status == Status.closed.value:
         raise Conflict(
@@ -95,7 +97,57 @@ async def create(
     session.add(follow_up)
     await session.flush()
     await record_created(session, complaint, follow_up, actor, now)
+    clock_changes = []
+    if body.new_materials:
+        if complaint.replied_at is not None:
+            raise Conflict(
+                "The complainant already has a decision; reopen the complaint to take new "
+                "materials into account.",
+                current=complaint.status,
+            )
+        complaint.restarted_at = now
+        clock_changes.append("restarted")
+    if body.notified:  # a third-party assessment the complainant was told of
+        complaint.pauses = [
+            *complaint.pauses,
+            {"follow_up_id": follow_up.id, "started_at": now.isoformat(), "ended_at": None},
+        ]
+        complaint.reply_paused = True
+        clock_changes.append("paused")
+    for change in clock_changes:
+        await complaints.append_event(
+            session, complaint, actor, now, kind="reply_clock", action=change,
+            detail={"follow_up_id": follow_up.id},
+        )  # fmt: skip
+    if clock_changes:
+        await complaints.save(session, complaint, actor, now, ctx, "complaint.reply_clock")
     return to_read(follow_up, complaint.reference, now)
+
+
+async def _end_pause(
+    session: AsyncSession,
+    complaint: Complaint,
+    follow_up: FollowUp,
+    actor: Actor,
+    now: datetime,
+    ctx: Any,
+) -> None:
+    """The assessment's result is in (or it was cancelled): the reply clock runs again."""
+    pauses = [dict(p) for p in complaint.pauses]
+    ended = False
+    for pause in pauses:
+        if pause.get("follow_up_id") == follow_up.id and pause.get("ended_at") is None:
+            pause["ended_at"] = now.isoformat()
+            ended = True
+    if not ended:
+        return
+    complaint.pauses = pauses
+    complaint.reply_paused = any(p.get("ended_at") is None for p in pauses)
+    await complaints.append_event(
+        session, complaint, actor, now, kind="reply_clock", action="resumed",
+        detail={"follow_up_id": follow_up.id},
+    )  # fmt: skip
+    await complaints.save(session, complaint, actor, now, ctx, "complaint.reply_clock")
 
 
 async def _get(session: AsyncSession, follow_up_id: int, *, lock: bool = False) -> FollowUp:
@@ -130,6 +182,7 @@ async def update(
     expected_version: int | None,
     actor: Actor,
     now: datetime,
+    ctx: Any,
 ) -> FollowUpRead:
     """Complete (with outcome), cancel, reschedule or reassign an open follow-up; a done or
     cancelled one is final (409)."""
@@ -191,6 +244,8 @@ async def update(
         await session.connection(), actor, action=f"follow_up.{action}", entity_type="follow_up",
         entity_id=str(follow_up.id), at=now, detail={"version": follow_up.version},
     )  # fmt: skip
+    if body.status is not None and assessment:
+        await _end_pause(session, complaint, follow_up, actor, now, ctx)
     return to_read(follow_up, complaint.reference, now)
 
 

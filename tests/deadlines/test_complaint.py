@@ -190,6 +190,16 @@ def test_pause_adds_whole_days(pauses: tuple[Pause, ...], now: str, due: str) ->
     assert reply.due_at == t(due)
 
 
+def test_new_materials_restart_the_reply_period() -> None:
+    f = facts(restarted_at=t("2026-10-05 16:00"))
+    reply = deadlines(f, now=t("2026-10-06 09:00"))["complaint.reply"]
+    assert reply.started_at == t("2026-10-05 16:00")
+    assert reply.due_at == t("2026-10-21 00:00")  # 15 days from the new materials
+    # A restart before receipt (bad data) never shortens the period.
+    early = deadlines(facts(restarted_at=t("2026-09-01 00:00")), now=t("2026-10-06 09:00"))
+    assert early["complaint.reply"].started_at == RECEIVED
+
+
 def test_pause_after_reply_does_not_count() -> None:
     f = facts(replied_at=t("2026-10-08 12:00"), pauses=(Pause(t("2026-10-09 00:00"), None),))
     assert deadlines(f, now=t("2026-10-20 09:00"))["complaint.reply"].due_at == t(

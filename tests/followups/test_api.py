@@ -305,3 +305,56 @@ async def test_follow_up_roles(client, keys, role, status) -> None:
     assert response.status_code == status
     listed = await client.get("/v1/follow-ups", headers=keys[role] if role else {})
     assert listed.status_code == (200 if status == 201 else status)
+
+
+async def test_an_external_assessment_the_complainant_was_told_of_pauses_the_reply_clock(
+    client, keys, clock
+) -> None:
+    h = keys["call_center"]
+    complaint = await file(client, h)
+    cid = complaint["id"]
+    assert complaint["due"]["reply_by"] == "2026-12-10T00:00:00+08:00"
+    await act(client, h, cid, "acknowledge")
+    assert_problem(await follow_up(client, h, cid, "contact", notified=True), 422)
+    fid = (
+        await follow_up(
+            client, h, cid, "third_party_assessment", assessor="華信公估", notified=True
+        )
+    ).json()["id"]
+    clock.now = NOW + timedelta(days=20)  # past the unpaused reply limit
+    paused = (await client.get(f"/v1/complaints/{cid}", headers=h)).json()
+    assert paused["overdue"] is False
+    listed = await client.get("/v1/complaints", params={"overdue": "true"}, headers=h)
+    assert cid not in [c["id"] for c in listed.json()["items"]]
+    done = await client.patch(
+        f"/v1/follow-ups/{fid}",
+        json={"status": "done", "outcome": "assessed", "result_amount": "4200.00"},
+        headers=h,
+    )
+    assert done.status_code == 200, done.text
+    resumed = (await client.get(f"/v1/complaints/{cid}", headers=h)).json()
+    # Paused from Nov 24 20:00 to Dec 14 20:00 (Beijing): 19 whole days are not counted.
+    assert resumed["due"]["reply_by"] == "2026-12-29T00:00:00+08:00"
+    assert resumed["overdue"] is False
+    clock_events = [
+        e["action"] for e in await timeline(client, h, cid) if e["kind"] == "reply_clock"
+    ]
+    assert clock_events == ["paused", "resumed"]
+
+
+async def test_new_materials_restart_the_reply_period(client, keys, clock) -> None:
+    h = keys["call_center"]
+    cid = (await file(client, h))["id"]
+    clock.now = NOW + timedelta(days=6)  # 2026-11-30 20:00 Beijing
+    response = await follow_up(client, h, cid, "contact", new_materials=True, note="新的维修清单")
+    assert response.status_code == 201
+    complaint = (await client.get(f"/v1/complaints/{cid}", headers=h)).json()
+    assert complaint["due"]["reply_by"] == "2026-12-16T00:00:00+08:00"
+    assert [e["action"] for e in await timeline(client, h, cid) if e["kind"] == "reply_clock"] == [
+        "restarted"
+    ]
+    assert_problem(await follow_up(client, h, cid, "callback", new_materials=True), 422)
+    await resolve(client, h, cid)
+    await act(client, h, cid, "reopen")
+    late = await follow_up(client, h, cid, "contact", new_materials=True)
+    assert_problem(late, 409)  # a decision was given: its clock has stopped
