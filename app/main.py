@@ -33,6 +33,7 @@ from app.improvements import router as improvements_router
 from app.openapi import build_openapi
 from app.ops import router as ops_router
 from app.ops import service as ops_service
+from app.reports import router as reports_router
 from app.surveys import router as surveys_router
 from app.teaching import router as teaching_router
 
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(surveys_router.router)
     app.include_router(improvements_router.router)
     app.include_router(teaching_router.router)
+    app.include_router(reports_router.router)
     app.include_router(classification_router.router)
     app.mount("/docs/assets", StaticFiles(directory=ops_router.SWAGGER_ASSETS), name="docs-assets")
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]

@@ -36,6 +36,10 @@ class Complaint(SQLModel, table=True):
         Index("ix_complaint_priority_id", "priority", "id"),
         Index("ix_complaint_assignee_id", "assignee", "id"),
         Index("ix_complaint_claim_no", "claim_no"),
+        # Reports: complaints on the same claim, policy or plate (claims at risk).
+        Index("ix_complaint_claim_id", "claim_id"),
+        Index("ix_complaint_policy_no", "policy_no"),
+        Index("ix_complaint_plate_no", "plate_no"),
         Index("ix_complaint_reply_due_at", "reply_due_at"),
     )
 

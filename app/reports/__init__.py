@@ -1,0 +1,1 @@
+"""Reports: causes, deadlines, handler performance, claims at risk, regulatory returns."""
