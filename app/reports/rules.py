@@ -106,7 +106,12 @@ FACTORS: tuple[Factor, ...] = (
     Factor("deadline_due_soon", 1.5, 1.0, "a deadline of the claim falls within 2 days"),
     Factor("outstanding_documents", 0.5, 4.0, "documents still outstanding"),
     Factor("repeat_document_request", 1.5, 1.0, "documents were asked for more than once"),
-    Factor("earlier_complaints", 2.0, 3.0, "complaints on the same claim, policy or plate"),
+    Factor(
+        "earlier_complaints",
+        2.0,
+        3.0,
+        "complaints so far on the claim, its policy or its plate (the most of the three)",
+    ),
     Factor("backward_moves", 1.0, 2.0, "times the claim went back a stage"),
 )
 DUE_SOON = timedelta(days=2)

@@ -70,6 +70,13 @@ class _Sql:
     def false(self) -> str:
         return "false" if self.pg else "0"
 
+    def nonempty_json_list(self, column: str) -> str:
+        """A JSON list column holds something (a text comparison: no JSON parsing per row)."""
+        return f"({column}::text <> '[]')" if self.pg else f"({column} <> '[]')"
+
+    def greatest(self, *expressions: str) -> str:
+        return f"{'GREATEST' if self.pg else 'max'}({', '.join(expressions)})"
+
 
 def _sql(session: AsyncSession, ctx: Any) -> _Sql:
     tz = ctx.profile.tz
@@ -151,6 +158,48 @@ async def summary(
     sql = _sql(session, ctx)
     key = _group_key(sql, group_by)
     where, params, join = _filters(filters)
+    if group_by in TIME_GROUPS:
+        # Buckets of the previous period are not compared one by one: count its total only,
+        # and bucket just this period's rows.
+        before = _text(
+            f"SELECT COUNT(*) FROM complaint c{join} "  # noqa: S608 - constant fragments
+            f"WHERE c.received_at >= :previous_start AND c.received_at < :start{where}",
+            "start",
+            "previous_start",
+        )
+        previous_total = (
+            await session.execute(before, {"start": start, "previous_start": previous[0], **params})
+        ).scalar_one()
+        buckets = _text(
+            f"SELECT {key} AS key, COUNT(*) AS n FROM complaint c{join} "  # noqa: S608
+            f"WHERE c.received_at >= :start AND c.received_at < :end{where} GROUP BY 1 ORDER BY 1",
+            "start",
+            "end",
+        )
+        rows = (await session.execute(buckets, {"start": start, "end": end, **params})).all()
+        total = sum(int(r.n) for r in rows)
+        return {
+            "group_by": group_by,
+            "from": start,
+            "to": end,
+            "previous_from": previous[0],
+            "previous_to": previous[1],
+            "total": total,
+            "previous_total": int(previous_total),
+            "change": total - int(previous_total),
+            "groups": [
+                {
+                    "key": r.key,
+                    "label": r.key,
+                    "count": int(r.n),
+                    "share": round(int(r.n) / total, 4) if total else 0.0,
+                    "previous_count": None,
+                    "change": None,
+                    "change_ratio": None,
+                }
+                for r in rows
+            ],
+        }
     statement = _text(
         f"SELECT {key} AS key, "  # noqa: S608 - fragments are constants, values are bound
         "SUM(CASE WHEN c.received_at >= :start THEN 1 ELSE 0 END) AS current, "
@@ -225,7 +274,7 @@ def _sla_columns(sql: _Sql) -> str:
         "SUM(CASE WHEN c.closed_at IS NULL AND ((c.acknowledged_at IS NULL "
         "AND c.acknowledge_due_at <= :now) OR (c.replied_at IS NULL "
         f"AND {not_paused} AND c.reply_due_at <= :now)) THEN 1 ELSE 0 END) AS overdue, "
-        f"SUM(CASE WHEN {sql.json_length('c.extensions')} > 0 THEN 1 ELSE 0 END) AS extended, "
+        f"SUM(CASE WHEN {sql.nonempty_json_list('c.extensions')} THEN 1 ELSE 0 END) AS extended, "
         f"AVG(CASE WHEN {finished} IS NOT NULL "
         f"THEN {sql.hours(finished, 'c.received_at')} END) AS mean_hours"
     )
@@ -282,6 +331,8 @@ async def sla(
     sql = _sql(session, ctx)
     params = {"start": start, "end": end, "now": now}
     out: dict[str, Any] = {"from": start, "to": end, "as_of": now}
+    if sql.pg:
+        return out | await _sla_grouping_sets(session, sql, params)
     for name, key in (
         ("overall", "'all'"),
         ("by_category", "c.category"),
@@ -302,6 +353,42 @@ async def sla(
             )
         else:
             out[name] = [{"key": r.key, **_sla_row(r, p90s.get(r.key))} for r in rows]
+    return out
+
+
+async def _sla_grouping_sets(
+    session: AsyncSession, sql: _Sql, params: dict[str, Any]
+) -> dict[str, Any]:
+    """PostgreSQL: every grouping and its percentile in one scan (GROUPING SETS with the
+    ordered-set aggregate percentile_disc, which is the nearest-rank percentile)."""
+    handler = "COALESCE(c.assignee, 'unassigned')"
+    hours = sql.hours("COALESCE(c.resolved_at, c.closed_at)", "c.received_at")
+    statement = _text(
+        f"SELECT GROUPING(c.category) AS by_category, GROUPING({handler}) AS by_handler, "  # noqa: S608
+        f"c.category AS category, {handler} AS handler, {_sla_columns(sql)}, "
+        f"percentile_disc(0.9) WITHIN GROUP (ORDER BY {hours}) AS p90 "
+        "FROM complaint c WHERE c.received_at >= :start AND c.received_at < :end "
+        f"GROUP BY GROUPING SETS ((), (c.category), ({handler}))",
+        "start",
+        "end",
+        "now",
+    )
+    rows = (await session.execute(statement, params)).all()
+    out: dict[str, Any] = {
+        "overall": _sla_row(_EMPTY_SLA, None),
+        "by_category": [],
+        "by_handler": [],
+    }
+    for r in rows:
+        p90 = float(r.p90) if r.p90 is not None else None
+        if r.by_category and r.by_handler:
+            out["overall"] = _sla_row(r, p90)
+        elif not r.by_category:
+            out["by_category"].append({"key": r.category, **_sla_row(r, p90)})
+        else:
+            out["by_handler"].append({"key": r.handler, **_sla_row(r, p90)})
+    out["by_category"].sort(key=lambda g: g["key"])
+    out["by_handler"].sort(key=lambda g: g["key"])
     return out
 
 
@@ -433,15 +520,9 @@ async def regulatory(
         "to": end,
         "line_of_business": LINE_OF_BUSINESS[0 if lang.startswith("zh") else 1],
     }
-    for name, key in sections.items():
-        statement = _text(
-            f"SELECT {key} AS key, COUNT(*) AS n FROM complaint c "  # noqa: S608
-            f"LEFT JOIN claim cl ON cl.id = c.claim_id WHERE {in_period} GROUP BY 1 ORDER BY 1",
-            "start",
-            "end",
-        )
-        rows = (await session.execute(statement, params)).all()
-        counts = {r.key: int(r.n) for r in rows}
+    section_counts = await _section_counts(session, sql, sections, in_period, params)
+    for name in sections:
+        counts = section_counts[name]
         if name == "by_dispute_type":
             out[name] = [
                 {
@@ -461,7 +542,7 @@ async def regulatory(
         "SUM(CASE WHEN c.replied_at IS NOT NULL THEN 1 ELSE 0 END) AS replied, "
         "SUM(CASE WHEN c.replied_at IS NOT NULL AND c.replied_at <= c.reply_due_at "
         "THEN 1 ELSE 0 END) AS within_limit, "
-        f"SUM(CASE WHEN {sql.json_length('c.extensions')} > 0 THEN 1 ELSE 0 END) AS extended, "
+        f"SUM(CASE WHEN {sql.nonempty_json_list('c.extensions')} THEN 1 ELSE 0 END) AS extended, "
         "SUM(CASE WHEN c.channel = 'regulator_referral' THEN 1 ELSE 0 END) AS forwarded, "
         "SUM(CASE WHEN c.escalation_level = 'regulator' THEN 1 ELSE 0 END) AS escalated, "
         "SUM(CASE WHEN c.close_reason = 'withdrawn' THEN 1 ELSE 0 END) AS withdrawn "
@@ -480,6 +561,40 @@ async def regulatory(
         "escalated_to_regulator": int(t.escalated or 0),
         "withdrawn": int(t.withdrawn or 0),
     }
+    return out
+
+
+async def _section_counts(
+    session: AsyncSession,
+    sql: _Sql,
+    sections: dict[str, str],
+    in_period: str,
+    params: dict[str, Any],
+) -> dict[str, dict[str, int]]:
+    """Counts per key of each section: one GROUPING SETS scan on PostgreSQL, one grouped
+    statement per section on SQLite (which has no grouping sets)."""
+    source = f"FROM complaint c LEFT JOIN claim cl ON cl.id = c.claim_id WHERE {in_period}"
+    out: dict[str, dict[str, int]] = {name: {} for name in sections}
+    if sql.pg:
+        keys = ", ".join(f"{expr} AS {name}" for name, expr in sections.items())
+        flags = ", ".join(f"GROUPING({expr}) AS g_{name}" for name, expr in sections.items())
+        sets = ", ".join(f"({expr})" for expr in sections.values())
+        statement = _text(
+            f"SELECT {keys}, {flags}, COUNT(*) AS n {source} GROUP BY GROUPING SETS ({sets})",
+            "start",
+            "end",
+        )
+        for r in (await session.execute(statement, params)).mappings():
+            name = next(n for n in sections if r[f"g_{n}"] == 0)
+            out[name][r[name]] = int(r["n"])
+        return {name: dict(sorted(counts.items())) for name, counts in out.items()}
+    for name, expr in sections.items():
+        statement = _text(
+            f"SELECT {expr} AS key, COUNT(*) AS n {source} GROUP BY 1 ORDER BY 1",
+            "start",
+            "end",
+        )
+        out[name] = {r.key: int(r.n) for r in await session.execute(statement, params)}
     return out
 
 
@@ -552,24 +667,34 @@ async def claims_at_risk(
         + sql.json_length("cl.progress_doc", "outstanding_documents")
         + ", 0)",
         "repeat_document_request": "(CASE WHEN cl.repeat_document_request THEN 1 ELSE 0 END)",
-        "earlier_complaints": "(SELECT COUNT(*) FROM complaint c WHERE c.claim_id = cl.id "
-        "OR c.policy_no = cl.policy_no OR c.plate_no = cl.plate_no)",
+        # The most complaints before now on any one of the claim, its policy, its plate: three
+        # index lookups (an OR of the three defeats the indexes).
+        "earlier_complaints": sql.greatest(
+            *(
+                f"(SELECT COUNT(*) FROM complaint c WHERE c.{column} = cl.{key} "  # noqa: S608
+                "AND c.received_at <= :now)"
+                for column, key in (
+                    ("claim_id", "id"),
+                    ("policy_no", "policy_no"),
+                    ("plate_no", "plate_no"),
+                )
+            )
+        ),
         "backward_moves": "(SELECT COUNT(*) FROM claim_stage_event e "  # noqa: S608
         "WHERE e.claim_id = cl.id "
         f"AND {_stage_rank('e.to_stage')} >= 0 "
         f"AND {_stage_rank('e.to_stage')} < {_stage_rank('e.from_stage')})",
     }
-    score = " + ".join(
-        f"{weights[code].weight} * {capped(code, expr)}" for code, expr in values.items()
-    )
+    # Each factor is computed once (inner query), then capped, weighed and summed (outer).
+    score = " + ".join(f"{weights[code].weight} * {capped(code, code)}" for code in values)
     stages = ", ".join(f"'{s}'" for s in OPEN_STAGES)
     region_filter = " AND cl.region = :region" if region is not None else ""
     columns = ", ".join(f"{expr} AS {code}" for code, expr in values.items())
     statement = _text(
-        "SELECT * FROM ("  # noqa: S608 - constant fragments, values bound
+        "SELECT * FROM (SELECT factors.*, "  # noqa: S608 - constant fragments, values bound
+        f"{score} AS score FROM ("
         "SELECT cl.id, cl.claim_no, cl.stage, cl.stage_entered_at, cl.next_due_at, cl.region, "
-        f"{columns}, {score} AS score FROM claim cl "
-        f"WHERE cl.stage IN ({stages}){region_filter}) scored "
+        f"{columns} FROM claim cl WHERE cl.stage IN ({stages}){region_filter}) factors) scored "
         "WHERE score > 0 ORDER BY score DESC, id LIMIT :limit",
         "now",
         "soon",
