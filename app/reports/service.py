@@ -259,7 +259,6 @@ async def summary(
 
 
 def _sla_columns(sql: _Sql) -> str:
-    finished = "COALESCE(c.resolved_at, c.closed_at)"
     not_paused = "c.reply_paused = " + sql.false()
     return (
         "COUNT(*) AS received, "
@@ -274,9 +273,7 @@ def _sla_columns(sql: _Sql) -> str:
         "SUM(CASE WHEN c.closed_at IS NULL AND ((c.acknowledged_at IS NULL "
         "AND c.acknowledge_due_at <= :now) OR (c.replied_at IS NULL "
         f"AND {not_paused} AND c.reply_due_at <= :now)) THEN 1 ELSE 0 END) AS overdue, "
-        f"SUM(CASE WHEN {sql.nonempty_json_list('c.extensions')} THEN 1 ELSE 0 END) AS extended, "
-        f"AVG(CASE WHEN {finished} IS NOT NULL "
-        f"THEN {sql.hours(finished, 'c.received_at')} END) AS mean_hours"
+        f"SUM(CASE WHEN {sql.nonempty_json_list('c.extensions')} THEN 1 ELSE 0 END) AS extended"
     )
 
 
@@ -304,100 +301,119 @@ def _sla_row(r: Any, p90: float | None) -> dict[str, Any]:
     }
 
 
-async def _p90s(
-    session: AsyncSession, sql: _Sql, key: str, params: dict[str, Any]
-) -> dict[Any, float]:
-    finished = "COALESCE(c.resolved_at, c.closed_at)"
-    hours = sql.hours(finished, "c.received_at")
-    statement = _text(
-        "SELECT key, hours FROM ("  # noqa: S608 - fragments are constants
-        f"SELECT {key} AS key, {hours} AS hours, "
-        f"ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {hours}) AS rn, "
-        f"COUNT(*) OVER (PARTITION BY {key}) AS n "
-        "FROM complaint c WHERE c.received_at >= :start AND c.received_at < :end "
-        f"AND {finished} IS NOT NULL) ranked WHERE rn = (9 * n + 9) / 10",
-        "start",
-        "end",
-    )
-    rows = await session.execute(statement, params)
-    return {r.key: float(r.hours) for r in rows}
+_SLA_SUMS = ("received", "ack_on_time", "ack_due", "reply_on_time", "reply_due", "overdue",
+             "extended", "hours_sum", "hours_n")  # fmt: skip
+
+
+class _Sums:
+    """Additive SLA figures of a set of complaints (merged from finer groups)."""
+
+    def __init__(self) -> None:
+        for name in _SLA_SUMS:
+            setattr(self, name, 0)
+
+    def add(self, row: Any) -> None:
+        for name in _SLA_SUMS:
+            setattr(self, name, getattr(self, name) + float(getattr(row, name) or 0))
+
+    @property
+    def mean_hours(self) -> float | None:
+        return self.hours_sum / self.hours_n if self.hours_n else None  # type: ignore[attr-defined]
 
 
 async def sla(
     session: AsyncSession, *, ctx: Any, start: datetime, end: datetime, now: datetime
 ) -> dict[str, Any]:
     """Acknowledged and replied on time, breaches, currently overdue, extended, mean and p90
-    handling time — overall, by category and by handler."""
+    handling time — overall, by category and by handler.
+
+    One grouped pass per (category, handler) gives every additive figure (the overall, per
+    category and per handler figures are sums of those groups); the percentile, which does not
+    add up, is computed per grouping over the finished complaints only."""
     sql = _sql(session, ctx)
     params = {"start": start, "end": end, "now": now}
-    out: dict[str, Any] = {"from": start, "to": end, "as_of": now}
-    if sql.pg:
-        return out | await _sla_grouping_sets(session, sql, params)
-    for name, key in (
-        ("overall", "'all'"),
-        ("by_category", "c.category"),
-        ("by_handler", "COALESCE(c.assignee, 'unassigned')"),
-    ):
-        statement = _text(
-            f"SELECT {key} AS key, {_sla_columns(sql)} FROM complaint c "  # noqa: S608
-            "WHERE c.received_at >= :start AND c.received_at < :end GROUP BY 1 ORDER BY 1",
-            "start",
-            "end",
-            "now",
-        )
-        rows = (await session.execute(statement, params)).all()
-        p90s = await _p90s(session, sql, key, params)
-        if name == "overall":
-            out["overall"] = (
-                _sla_row(rows[0], p90s.get("all")) if rows else _sla_row(_EMPTY_SLA, None)
-            )
-        else:
-            out[name] = [{"key": r.key, **_sla_row(r, p90s.get(r.key))} for r in rows]
-    return out
-
-
-async def _sla_grouping_sets(
-    session: AsyncSession, sql: _Sql, params: dict[str, Any]
-) -> dict[str, Any]:
-    """PostgreSQL: every grouping and its percentile in one scan (GROUPING SETS with the
-    ordered-set aggregate percentile_disc, which is the nearest-rank percentile)."""
     handler = "COALESCE(c.assignee, 'unassigned')"
-    hours = sql.hours("COALESCE(c.resolved_at, c.closed_at)", "c.received_at")
-    statement = _text(
-        f"SELECT GROUPING(c.category) AS by_category, GROUPING({handler}) AS by_handler, "  # noqa: S608
-        f"c.category AS category, {handler} AS handler, {_sla_columns(sql)}, "
-        f"percentile_disc(0.9) WITHIN GROUP (ORDER BY {hours}) AS p90 "
+    finished = "COALESCE(c.resolved_at, c.closed_at)"
+    hours = sql.hours(finished, "c.received_at")
+    sums = _text(
+        f"SELECT c.category AS category, {handler} AS handler, {_sla_columns(sql)}, "  # noqa: S608
+        f"SUM(CASE WHEN {finished} IS NOT NULL THEN {hours} END) AS hours_sum, "
+        f"SUM(CASE WHEN {finished} IS NOT NULL THEN 1 ELSE 0 END) AS hours_n "
         "FROM complaint c WHERE c.received_at >= :start AND c.received_at < :end "
-        f"GROUP BY GROUPING SETS ((), (c.category), ({handler}))",
+        "GROUP BY 1, 2",
         "start",
         "end",
         "now",
     )
-    rows = (await session.execute(statement, params)).all()
-    out: dict[str, Any] = {
-        "overall": _sla_row(_EMPTY_SLA, None),
-        "by_category": [],
-        "by_handler": [],
+    overall = _Sums()
+    by_category: dict[str, _Sums] = {}
+    by_handler: dict[str, _Sums] = {}
+    for row in await session.execute(sums, params):
+        overall.add(row)
+        by_category.setdefault(row.category, _Sums()).add(row)
+        by_handler.setdefault(row.handler, _Sums()).add(row)
+    p90s = await _p90s(session, sql, params)
+    return {
+        "from": start,
+        "to": end,
+        "as_of": now,
+        "overall": _sla_row(overall, p90s.get(("all", "all"))),
+        "by_category": [
+            {"key": key, **_sla_row(value, p90s.get(("category", key)))}
+            for key, value in sorted(by_category.items())
+        ],
+        "by_handler": [
+            {"key": key, **_sla_row(value, p90s.get(("handler", key)))}
+            for key, value in sorted(by_handler.items())
+        ],
     }
-    for r in rows:
-        p90 = float(r.p90) if r.p90 is not None else None
-        if r.by_category and r.by_handler:
-            out["overall"] = _sla_row(r, p90)
-        elif not r.by_category:
-            out["by_category"].append({"key": r.category, **_sla_row(r, p90)})
-        else:
-            out["by_handler"].append({"key": r.handler, **_sla_row(r, p90)})
-    out["by_category"].sort(key=lambda g: g["key"])
-    out["by_handler"].sort(key=lambda g: g["key"])
+
+
+async def _p90s(
+    session: AsyncSession, sql: _Sql, params: dict[str, Any]
+) -> dict[tuple[str, str], float]:
+    """Nearest-rank p90 of handling hours, overall, per category and per handler: PostgreSQL's
+    percentile_disc over GROUPING SETS (one scan); on SQLite a ranking window per grouping."""
+    finished = "COALESCE(c.resolved_at, c.closed_at)"
+    hours = sql.hours(finished, "c.received_at")
+    handler = "COALESCE(c.assignee, 'unassigned')"
+    where = (
+        f"FROM complaint c WHERE c.received_at >= :start AND c.received_at < :end "
+        f"AND {finished} IS NOT NULL"
+    )
+    out: dict[tuple[str, str], float] = {}
+    if sql.pg:
+        statement = _text(
+            f"SELECT GROUPING(c.category) AS g_category, GROUPING({handler}) AS g_handler, "
+            f"c.category AS category, {handler} AS handler, "
+            f"percentile_disc(0.9) WITHIN GROUP (ORDER BY {hours}) AS p90 {where} "
+            f"GROUP BY GROUPING SETS ((), (c.category), ({handler}))",
+            "start",
+            "end",
+        )
+        for r in await session.execute(statement, params):
+            if r.p90 is None:  # the empty grouping of an empty period
+                continue
+            if r.g_category and r.g_handler:
+                out[("all", "all")] = float(r.p90)
+            elif not r.g_category:
+                out[("category", r.category)] = float(r.p90)
+            else:
+                out[("handler", r.handler)] = float(r.p90)
+        return out
+    for name, key in (("all", "'all'"), ("category", "c.category"), ("handler", handler)):
+        statement = _text(
+            "SELECT key, hours FROM ("  # noqa: S608 - fragments are constants
+            f"SELECT {key} AS key, {hours} AS hours, "
+            f"ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {hours}) AS rn, "
+            f"COUNT(*) OVER (PARTITION BY {key}) AS n {where}"
+            ") ranked WHERE rn = (9 * n + 9) / 10",
+            "start",
+            "end",
+        )
+        for r in await session.execute(statement, params):
+            out[(name, r.key)] = float(r.hours)
     return out
-
-
-class _EmptySla:
-    received = ack_on_time = ack_due = reply_on_time = reply_due = overdue = extended = 0
-    mean_hours = None
-
-
-_EMPTY_SLA = _EmptySla()
 
 
 # -- handlers -----------------------------------------------------------------------------------
