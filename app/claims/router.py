@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from app.auth.dependencies import ClaimsLister, ClaimsReader, ClaimsWriter, ProgressReader
@@ -21,8 +22,17 @@ from app.claims.schemas import (
 from app.claims.stages import Stage
 from app.core.concurrency import IfMatch, etag, expected_version
 from app.core.db import ReadSession, Transaction, WriteSession
-from app.core.deps import AcceptLanguage, Language, Now, RequestId, lang_of, now_of
+from app.core.deps import (
+    AcceptLanguage,
+    IdempotencyKey,
+    Language,
+    Now,
+    RequestId,
+    lang_of,
+    now_of,
+)
 from app.core.errors import problem_doc_responses
+from app.core.idempotency import run_once, validate_key
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 router = APIRouter(prefix="/v1/claims", tags=["claims"])
@@ -163,25 +173,44 @@ async def record_stage_event(
     conn: Transaction,
     if_match: IfMatch = None,
     accept_language: AcceptLanguage = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    """Move the claim to a stage; 409 names the allowed next stages when the move is illegal."""
+    """Move the claim to a stage; 409 names the allowed next stages when the move is illegal.
+    Retry-safe by `event_id` (recorded once) and by `Idempotency-Key` (the first response)."""
     # Hot write path: clock, language and rules come off the app state rather than through
     # dependencies, and the result is serialised once (pydantic's JSON, no re-validation).
-    result, created = await service.record_stage_event(
+    now = now_of(request)
+
+    async def create() -> tuple[int, bytes]:
+        result, created = await service.record_stage_event(
+            conn,
+            claim_no=claim_no,
+            body=body,
+            expected_version=expected_version(if_match),
+            actor=Actor(principal, request.state.request_id),
+            now=now,
+            ctx=request.app.state.deadlines,
+            lang=lang_of(request, accept_language),
+        )
+        return (201 if created else 200), result.model_dump_json().encode()
+
+    status_code, payload = await run_once(
         conn,
-        claim_no=claim_no,
-        body=body,
-        expected_version=expected_version(if_match),
-        actor=Actor(principal, request.state.request_id),
-        now=now_of(request),
-        ctx=request.app.state.deadlines,
-        lang=lang_of(request, accept_language),
+        scope_key=(
+            f"{principal.name}:POST:/v1/claims/stage-events:{validate_key(idempotency_key)}"
+            if idempotency_key is not None
+            else None
+        ),
+        body={"claim_no": claim_no, **body.model_dump(mode="json")},
+        now=now,
+        ttl=request.app.state.settings.idempotency_ttl,
+        create=create,
     )
     return Response(
-        result.model_dump_json(),
-        status_code=201 if created else 200,
+        payload,
+        status_code=status_code,
         media_type="application/json",
-        headers={"ETag": etag(result.version)},
+        headers={"ETag": etag(orjson.loads(payload)["version"])},
     )
 
 

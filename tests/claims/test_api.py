@@ -160,6 +160,31 @@ async def test_same_event_id_records_once(client: httpx.AsyncClient, keys) -> No
     assert len(claim["stage_history"]) == 2
 
 
+async def test_idempotency_key_replays_a_stage_event(client: httpx.AsyncClient, keys) -> None:
+    h = keys["claims_system"]
+    keyed = {**h, "Idempotency-Key": "move-42"}
+    await put_claim(client, h)
+    first = await move(client, keyed, "survey_assessment", "2026-11-03T09:00:00+08:00")
+    again = await move(client, keyed, "survey_assessment", "2026-11-03T09:00:00+08:00")
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json() and first.headers["etag"] == again.headers["etag"]
+    other = await move(client, keyed, "document_review", "2026-11-04T09:00:00+08:00")
+    assert_problem(other, 422)
+    claim = (await client.get("/v1/claims/CLM-1", headers=h)).json()
+    assert len(claim["stage_history"]) == 2  # reported + one move
+    retries = await asyncio.gather(
+        *(
+            move(client, {**h, "Idempotency-Key": "move-43"}, "document_review",
+                 "2026-11-04T09:00:00+08:00")
+            for _ in range(10)
+        )
+    )  # fmt: skip
+    assert {r.status_code for r in retries} == {201}
+    assert len({r.text for r in retries}) == 1
+    claim = (await client.get("/v1/claims/CLM-1", headers=h)).json()
+    assert len(claim["stage_history"]) == 3
+
+
 async def test_event_id_reused_with_other_content_is_422(client: httpx.AsyncClient, keys) -> None:
     h = keys["claims_system"]
     await put_claim(client, h)
