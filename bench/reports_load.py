@@ -189,6 +189,8 @@ def make_complaints(
             "regulator" if rng.random() < 0.01 else ("supervisor" if rng.random() < 0.01 else None)
         )
         reopen = 1 if rng.random() < 0.04 else 0
+        finished = resolved or closed
+        hours = (finished - received).total_seconds() / 3600 if finished else None
         rows.append((
             i, f"CMP-{received:%Y%m%d}-{i:07d}", status, channel, "投诉内容", "張三明",
             "13812345678", None, claim[1] if claim else None, claim[0] if claim else None,
@@ -200,6 +202,7 @@ def make_complaints(
             "normal", "[]", False, f"handler-{rng.randrange(200):03d}", None, escalation,
             acknowledged, replied, resolved, closed, close_reason, extensions, "[]", False, None,
             ack_due, reply_due, reopen, None, 1, "bench", received, received,
+            hours,
         ))  # fmt: skip
         if resolved and rng.random() < 0.4:
             score = rng.choices([1, 2, 3, 4, 5], [5, 7, 15, 38, 35])[0]
@@ -223,7 +226,8 @@ COMPLAINT_COLUMNS = ["id", "reference", "status", "channel", "text", "complainan
                      "escalation_level", "acknowledged_at", "replied_at", "resolved_at",
                      "closed_at", "close_reason", "extensions", "pauses", "reply_paused",
                      "restarted_at", "acknowledge_due_at", "reply_due_at", "reopen_count",
-                     "notes", "version", "created_by", "created_at", "updated_at"]  # fmt: skip
+                     "notes", "version", "created_by", "created_at", "updated_at",
+                     "handling_hours"]  # fmt: skip
 SURVEY_COLUMNS = ["id", "complaint_id", "round", "method", "score", "resolved", "comment",
                   "dissatisfied", "reopened", "created_by", "created_at"]  # fmt: skip
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -64,6 +65,7 @@ class Complaint(SQLModel, table=True):
                 "extensions",
                 "escalation_level",
                 "reopen_count",
+                "handling_hours",
             ],
         ),
         Index("ix_complaint_reply_due_at", "reply_due_at"),
@@ -120,6 +122,9 @@ class Complaint(SQLModel, table=True):
     )
     # New materials received: the reply period runs again from here.
     restarted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # Hours from receipt to resolution (or closure); null while open. Kept by every change so
+    # the SLA report reads a column instead of computing it per row.
+    handling_hours: float | None = Field(default=None, sa_column=Column(Float))
     acknowledge_due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     reply_due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     reopen_count: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))

@@ -689,7 +689,11 @@ async def append_event(
 async def save(
     session: AsyncSession, complaint: Complaint, actor: Actor, now: datetime, ctx: Any, action: str
 ) -> None:
-    """Recompute due dates, bump the version (ETag) and audit a change to the complaint."""
+    """Recompute due dates and handling time, bump the version (ETag) and audit a change."""
+    finished = complaint.resolved_at or complaint.closed_at
+    complaint.handling_hours = (
+        (finished - complaint.received_at).total_seconds() / 3600 if finished else None
+    )
     deadlines = {d.code: d for d in _deadlines(complaint, ctx, now)}
     complaint.acknowledge_due_at = deadlines["complaint.acknowledge"].due_at
     complaint.reply_due_at = deadlines["complaint.reply"].due_at

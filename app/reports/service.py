@@ -333,12 +333,9 @@ async def sla(
     sql = _sql(session, ctx)
     params = {"start": start, "end": end, "now": now}
     handler = "COALESCE(c.assignee, 'unassigned')"
-    finished = "COALESCE(c.resolved_at, c.closed_at)"
-    hours = sql.hours(finished, "c.received_at")
     sums = _text(
         f"SELECT c.category AS category, {handler} AS handler, {_sla_columns(sql)}, "  # noqa: S608
-        f"SUM(CASE WHEN {finished} IS NOT NULL THEN {hours} END) AS hours_sum, "
-        f"SUM(CASE WHEN {finished} IS NOT NULL THEN 1 ELSE 0 END) AS hours_n "
+        "SUM(c.handling_hours) AS hours_sum, COUNT(c.handling_hours) AS hours_n "
         "FROM complaint c WHERE c.received_at >= :start AND c.received_at < :end "
         "GROUP BY 1, 2",
         "start",
@@ -374,12 +371,11 @@ async def _p90s(
 ) -> dict[tuple[str, str], float]:
     """Nearest-rank p90 of handling hours, overall, per category and per handler: PostgreSQL's
     percentile_disc over GROUPING SETS (one scan); on SQLite a ranking window per grouping."""
-    finished = "COALESCE(c.resolved_at, c.closed_at)"
-    hours = sql.hours(finished, "c.received_at")
+    hours = "c.handling_hours"
     handler = "COALESCE(c.assignee, 'unassigned')"
     where = (
-        f"FROM complaint c WHERE c.received_at >= :start AND c.received_at < :end "
-        f"AND {finished} IS NOT NULL"
+        "FROM complaint c WHERE c.received_at >= :start AND c.received_at < :end "
+        "AND c.handling_hours IS NOT NULL"
     )
     out: dict[tuple[str, str], float] = {}
     if sql.pg:
