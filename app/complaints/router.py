@@ -21,7 +21,7 @@ from app.complaints.schemas import (
     Timeline,
     TransitionCreate,
 )
-from app.core.concurrency import IfMatch, etag, expected_version
+from app.core.concurrency import IfMatch, expected_version, versioned_json
 from app.core.db import ReadSession, Transaction, WriteSession
 from app.core.deps import (
     AcceptLanguage,
@@ -43,15 +43,6 @@ ComplaintId = Annotated[int, Path(ge=1, le=2**62, description="The complaint's i
 
 def _ctx(request: Request) -> Any:
     return request.app.state.deadlines
-
-
-def _json(read: ComplaintRead, status_code: int = 200) -> Response:
-    return Response(
-        read.model_dump_json(),
-        status_code=status_code,
-        media_type="application/json",
-        headers={"ETag": etag(read.version)},
-    )
 
 
 @router.post(
@@ -167,7 +158,7 @@ async def get_complaint(
     read = await service.get_complaint(
         session, complaint_id=complaint_id, ctx=_ctx(request), lang=lang, now=now
     )
-    return _json(read)
+    return versioned_json(read)
 
 
 @router.patch(
@@ -200,7 +191,7 @@ async def patch_complaint(
         ctx=_ctx(request),
         lang=lang,
     )
-    return _json(read)
+    return versioned_json(read)
 
 
 @router.post(
@@ -235,7 +226,7 @@ async def apply_action(
         lang=lang,
         callback_delay=request.app.state.settings.callback_delay,
     )
-    return _json(read)
+    return versioned_json(read)
 
 
 @router.put(
@@ -269,7 +260,7 @@ async def override_classification(
         ctx=_ctx(request),
         lang=lang,
     )
-    return _json(read)
+    return versioned_json(read)
 
 
 @router.get(

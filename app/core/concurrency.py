@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Header
+from fastapi import Header, Response
 
 from app.core.errors import PreconditionFailed
 
@@ -36,3 +36,13 @@ def check_version(expected: int | None, current: int) -> None:
             f"If-Match {etag(expected)} does not match the current ETag {etag(current)}.",
             current_etag=etag(current),
         )
+
+
+def versioned_json(read: Any, status_code: int = 200) -> Response:
+    """A single resource as JSON with its `ETag` (the model's `version`)."""
+    return Response(
+        read.model_dump_json(),
+        status_code=status_code,
+        media_type="application/json",
+        headers={"ETag": etag(read.version)},
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import datetime
 from typing import Generic, TypeVar
 
 import orjson
@@ -44,3 +45,11 @@ def decode_cursor(kind: str, cursor: str | None) -> list[object] | None:
     if not isinstance(data, dict) or data.get("k") != kind or not isinstance(data.get("p"), list):
         raise Unprocessable("cursor belongs to another list or is damaged")
     return data["p"]
+
+
+def time_and_id(position: list[object]) -> tuple[datetime, int]:
+    """A (timestamp, id) keyset position decoded by `decode_cursor`; 422 when damaged."""
+    try:
+        return datetime.fromisoformat(str(position[0])), int(position[1])  # type: ignore[call-overload]
+    except (IndexError, TypeError, ValueError):
+        raise Unprocessable("cursor is damaged") from None

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.auth.dependencies import FollowUpWorker
 from app.auth.service import Actor
-from app.core.concurrency import IfMatch, etag, expected_version
+from app.core.concurrency import IfMatch, expected_version, versioned_json
 from app.core.db import ReadSession, WriteSession
 from app.core.deps import IdempotencyKey, Now, RequestId
 from app.core.errors import problem_doc_responses
@@ -23,15 +23,6 @@ router = APIRouter(prefix="/v1", tags=["follow-ups"])
 
 ComplaintId = Annotated[int, Path(ge=1, le=2**62, description="The complaint's id.")]
 FollowUpId = Annotated[int, Path(ge=1, le=2**62, description="The follow-up's id.")]
-
-
-def _json(read: FollowUpRead, status_code: int = 200) -> Response:
-    return Response(
-        read.model_dump_json(),
-        status_code=status_code,
-        media_type="application/json",
-        headers={"ETag": etag(read.version)},
-    )
 
 
 @router.post(
@@ -134,7 +125,7 @@ async def get_follow_up(
     follow_up_id: FollowUpId, principal: FollowUpWorker, session: ReadSession, now: Now
 ) -> Response:
     """One follow-up, with its `ETag` for `If-Match`."""
-    return _json(await service.get(session, follow_up_id=follow_up_id, now=now))
+    return versioned_json(await service.get(session, follow_up_id=follow_up_id, now=now))
 
 
 @router.patch(
@@ -166,4 +157,4 @@ async def update_follow_up(
         now=now,
         ctx=request.app.state.deadlines,
     )
-    return _json(read)
+    return versioned_json(read)

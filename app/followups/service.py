@@ -16,7 +16,7 @@ from app.complaints.lifecycle import Status
 from app.complaints.models import Complaint
 from app.core.concurrency import check_version
 from app.core.errors import Conflict, NotFound, Unprocessable
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.pagination import decode_cursor, encode_cursor, time_and_id
 from app.followups.models import FollowUp, new_follow_up
 from app.followups.rules import NO_DUE_DATE, Kind, State, can_change, is_overdue
 from app.followups.schemas import FollowUpCreate, FollowUpPage, FollowUpRead, FollowUpUpdate
@@ -278,11 +278,7 @@ async def work_list(
         .limit(limit + 1)
     )
     if position is not None:
-        try:
-            due_sort = datetime.fromisoformat(str(position[0]))
-            last_id = int(position[1])  # type: ignore[call-overload]
-        except (IndexError, TypeError, ValueError):
-            raise Unprocessable("cursor is damaged") from None
+        due_sort, last_id = time_and_id(position)
         stmt = stmt.where(
             (FollowUp.due_sort > due_sort)
             | ((FollowUp.due_sort == due_sort) & (FollowUp.id > last_id))

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Response
 from app.auth.dependencies import ImprovementManager
 from app.auth.service import Actor
 from app.classification.schemas import SubcauseCode
-from app.core.concurrency import IfMatch, etag, expected_version
+from app.core.concurrency import IfMatch, expected_version, versioned_json
 from app.core.db import ReadSession, WriteSession
 from app.core.deps import Now, RequestId
 from app.core.errors import problem_doc_responses
@@ -25,15 +25,6 @@ from app.improvements.schemas import (
 router = APIRouter(prefix="/v1/improvement-actions", tags=["improvement actions"])
 
 ActionId = Annotated[int, Path(ge=1, le=2**62, description="The improvement action's id.")]
-
-
-def _json(read: ImprovementRead, status_code: int = 200) -> Response:
-    return Response(
-        read.model_dump_json(),
-        status_code=status_code,
-        media_type="application/json",
-        headers={"ETag": etag(read.version)},
-    )
 
 
 @router.post(
@@ -54,7 +45,7 @@ async def create_action(
     """A change to prevent a cause from recurring, with owner and due date, linked to the
     complaints that fed it (each complaint's timeline shows the link)."""
     read = await service.create(session, body=body, actor=Actor(principal, request_id), now=now)
-    return _json(read, 201)
+    return versioned_json(read, 201)
 
 
 @router.get(
@@ -103,7 +94,7 @@ async def get_action(
     action_id: ActionId, principal: ImprovementManager, session: ReadSession, now: Now
 ) -> Response:
     """One action with its linked complaints and `ETag`."""
-    return _json(await service.get(session, action_id=action_id, now=now))
+    return versioned_json(await service.get(session, action_id=action_id, now=now))
 
 
 @router.patch(
@@ -132,7 +123,7 @@ async def update_action(
         actor=Actor(principal, request_id),
         now=now,
     )
-    return _json(read)
+    return versioned_json(read)
 
 
 @router.delete(

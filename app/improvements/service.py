@@ -17,7 +17,7 @@ from app.complaints import service as complaints
 from app.complaints.models import Complaint
 from app.core.concurrency import check_version
 from app.core.errors import Conflict, IllegalTransition, NotFound, Unprocessable
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.pagination import decode_cursor, encode_cursor, time_and_id
 from app.improvements.models import ImprovementAction, ImprovementLink
 from app.improvements.rules import NEXT, ActionStatus, allowed_next, is_overdue
 from app.improvements.schemas import (
@@ -282,11 +282,7 @@ async def list_actions(
         .limit(limit + 1)
     )
     if position is not None:
-        try:
-            due_at = datetime.fromisoformat(str(position[0]))
-            last_id = int(position[1])  # type: ignore[call-overload]
-        except (IndexError, TypeError, ValueError):
-            raise Unprocessable("cursor is damaged") from None
+        due_at, last_id = time_and_id(position)
         stmt = stmt.where(
             (ImprovementAction.due_at > due_at)
             | ((ImprovementAction.due_at == due_at) & (ImprovementAction.id > last_id))
