@@ -35,6 +35,7 @@ import asyncio
 import json
 import math
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -386,6 +387,8 @@ def main() -> None:
             print(f"kept: {url}")
         elif args.db == "postgresql":
             asyncio.run(drop_pg_database(url))
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

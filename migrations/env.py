@@ -35,7 +35,7 @@ def _url() -> str:
 
 
 # Made by raw DDL in the migrations (see the complaints revision), not by the models.
-UNMODELLED = ("complaint_fts", "ix_complaint_text_trgm")
+UNMODELLED = ("complaint_fts", "ix_complaint_text_trgm", "ix_complaint_report_covering")
 
 
 def _include_object(
