@@ -27,6 +27,7 @@ from app.reports.rules import (
     STAGE_ORDER,
     SUBCAUSE_DISPUTE_TYPE,
     explain,
+    p90_rank,
 )
 
 _DT = UTCDateTime()
@@ -349,7 +350,10 @@ async def sla(
         overall.add(row)
         by_category.setdefault(row.category, _Sums()).add(row)
         by_handler.setdefault(row.handler, _Sums()).add(row)
-    p90s = await _p90s(session, sql, params)
+    counts = {("all", "all"): int(overall.hours_n)}  # type: ignore[attr-defined]
+    counts |= {("category", k): int(v.hours_n) for k, v in by_category.items()}  # type: ignore[attr-defined]
+    counts |= {("handler", k): int(v.hours_n) for k, v in by_handler.items()}  # type: ignore[attr-defined]
+    p90s = await _p90s(session, sql, params, counts)
     return {
         "from": start,
         "to": end,
@@ -367,7 +371,10 @@ async def sla(
 
 
 async def _p90s(
-    session: AsyncSession, sql: _Sql, params: dict[str, Any]
+    session: AsyncSession,
+    sql: _Sql,
+    params: dict[str, Any],
+    counts: dict[tuple[str, str], int],
 ) -> dict[tuple[str, str], float]:
     """Nearest-rank p90 of handling hours, overall, per category and per handler: PostgreSQL's
     percentile_disc over GROUPING SETS (one scan); on SQLite a ranking window per grouping."""
@@ -397,17 +404,25 @@ async def _p90s(
             else:
                 out[("handler", r.handler)] = float(r.p90)
         return out
+    # SQLite: rank within each group; the rank wanted comes from the group sizes already
+    # counted (bound as a small VALUES table), so one window function suffices.
     for name, key in (("all", "'all'"), ("category", "c.category"), ("handler", handler)):
+        wanted = [(k, p90_rank(n)) for (group, k), n in counts.items() if group == name and n]
+        if not wanted:
+            continue
+        values = ", ".join(f"(:k{i}, :r{i})" for i in range(len(wanted)))
+        bound = {f"k{i}": k for i, (k, _) in enumerate(wanted)}
+        bound |= {f"r{i}": r for i, (_, r) in enumerate(wanted)}
         statement = _text(
-            "SELECT key, hours FROM ("  # noqa: S608 - fragments are constants
+            f"WITH wanted(key, rank) AS (VALUES {values}) "  # noqa: S608 - values are bound
+            "SELECT ranked.key, ranked.hours FROM ("
             f"SELECT {key} AS key, {hours} AS hours, "
-            f"ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {hours}) AS rn, "
-            f"COUNT(*) OVER (PARTITION BY {key}) AS n {where}"
-            ") ranked WHERE rn = (9 * n + 9) / 10",
+            f"ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {hours}) AS rn {where}"
+            ") ranked JOIN wanted ON wanted.key = ranked.key AND wanted.rank = ranked.rn",
             "start",
             "end",
         )
-        for r in await session.execute(statement, params):
+        for r in await session.execute(statement, {**params, **bound}):
             out[(name, r.key)] = float(r.hours)
     return out
 
@@ -437,6 +452,22 @@ async def handlers(
     if sort not in HANDLER_SORTS:
         raise ValueError(f"unknown sort {sort!r}")
     order = "DESC" if descending else "ASC"
+    pg = session.bind.dialect.name == "postgresql"
+    sv = "s" if pg else "c"
+    # Surveys per complaint: one aggregate joined on PostgreSQL; on SQLite two lookups on the
+    # survey index per complaint (materialising the aggregate and indexing it is slower there).
+    if pg:
+        source = (
+            "FROM complaint c LEFT JOIN (SELECT complaint_id, SUM(score) AS score_sum, "
+            "COUNT(*) AS n FROM survey GROUP BY complaint_id) s ON s.complaint_id = c.id "
+        )
+    else:
+        source = (
+            "FROM (SELECT c.*, (SELECT SUM(score) FROM survey v WHERE v.complaint_id = c.id) "
+            "AS score_sum, (SELECT COUNT(*) FROM survey v WHERE v.complaint_id = c.id) AS n "
+            "FROM complaint c WHERE c.assignee IS NOT NULL AND c.received_at >= :start "
+            "AND c.received_at < :end) c "
+        )
     statement = _text(
         "SELECT handler, handled,  "  # noqa: S608 - sort is checked against HANDLER_SORTS
         " on_time_rate, mean_satisfaction, survey_response_rate, "
@@ -446,21 +477,20 @@ async def handlers(
         "CAST(SUM(CASE WHEN c.replied_at IS NOT NULL AND c.replied_at <= c.reply_due_at "
         "THEN 1 ELSE 0 END) AS FLOAT) / NULLIF(SUM(CASE WHEN c.replied_at IS NOT NULL "
         "THEN 1 ELSE 0 END), 0) AS on_time_rate, "
-        "CAST(SUM(s.score_sum) AS FLOAT) / NULLIF(SUM(s.n), 0) AS mean_satisfaction, "
-        "SUM(COALESCE(s.n, 0)) AS surveys, "
-        "SUM(CASE WHEN s.n > 0 THEN 1 ELSE 0 END) AS surveyed, "
+        f"CAST(SUM({sv}.score_sum) AS FLOAT) / NULLIF(SUM({sv}.n), 0) AS mean_satisfaction, "
+        f"SUM(COALESCE({sv}.n, 0)) AS surveys, "
+        f"SUM(CASE WHEN {sv}.n > 0 THEN 1 ELSE 0 END) AS surveyed, "
         "SUM(CASE WHEN c.resolved_at IS NOT NULL OR c.close_reason = 'completed' "
         "OR c.reopen_count > 0 THEN 1 ELSE 0 END) AS resolved, "
-        "CAST(SUM(CASE WHEN s.n > 0 THEN 1 ELSE 0 END) AS FLOAT) / NULLIF(SUM(CASE WHEN "
+        f"CAST(SUM(CASE WHEN {sv}.n > 0 THEN 1 ELSE 0 END) AS FLOAT) / NULLIF(SUM(CASE WHEN "
         "c.resolved_at IS NOT NULL OR c.close_reason = 'completed' OR c.reopen_count > 0 "
         "THEN 1 ELSE 0 END), 0) AS survey_response_rate, "
         "SUM(CASE WHEN c.reopen_count > 0 THEN 1 ELSE 0 END) AS reopened, "
         "CAST(SUM(CASE WHEN c.reopen_count > 0 THEN 1 ELSE 0 END) AS FLOAT) / COUNT(*) "
         "AS reopen_rate, "
         "SUM(CASE WHEN c.escalation_level IS NOT NULL THEN 1 ELSE 0 END) AS escalations "
-        "FROM complaint c LEFT JOIN (SELECT complaint_id, SUM(score) AS score_sum, "
-        "COUNT(*) AS n FROM survey GROUP BY complaint_id) s ON s.complaint_id = c.id "
-        "WHERE c.assignee IS NOT NULL AND c.received_at >= :start AND c.received_at < :end "
+        f"{source}WHERE c.assignee IS NOT NULL "
+        "AND c.received_at >= :start AND c.received_at < :end "
         "GROUP BY c.assignee) per_handler "
         f"ORDER BY {sort} {order} NULLS LAST, handler",  # sort is one of HANDLER_SORTS
         "start",
