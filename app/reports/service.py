@@ -463,7 +463,9 @@ async def handlers(
         )
     else:
         source = (
-            "FROM (SELECT c.*, (SELECT SUM(score) FROM survey v WHERE v.complaint_id = c.id) "
+            "FROM (SELECT c.assignee, c.received_at, c.replied_at, c.reply_due_at, "
+            "c.resolved_at, c.close_reason, c.reopen_count, c.escalation_level, "
+            "(SELECT SUM(score) FROM survey v WHERE v.complaint_id = c.id) "
             "AS score_sum, (SELECT COUNT(*) FROM survey v WHERE v.complaint_id = c.id) AS n "
             "FROM complaint c WHERE c.assignee IS NOT NULL AND c.received_at >= :start "
             "AND c.received_at < :end) c "
