@@ -32,7 +32,7 @@ from app.core.deps import (
     now_of,
 )
 from app.core.errors import problem_doc_responses
-from app.core.idempotency import run_once, validate_key
+from app.core.idempotency import run_once
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 router = APIRouter(prefix="/v1/claims", tags=["claims"])
@@ -196,11 +196,9 @@ async def record_stage_event(
 
     status_code, payload = await run_once(
         conn,
-        scope_key=(
-            f"{principal.name}:POST:/v1/claims/stage-events:{validate_key(idempotency_key)}"
-            if idempotency_key is not None
-            else None
-        ),
+        owner=principal.name,
+        operation="POST:/v1/claims/stage-events",
+        key=idempotency_key,
         body={"claim_no": claim_no, **body.model_dump(mode="json")},
         now=now,
         ttl=request.app.state.settings.idempotency_ttl,

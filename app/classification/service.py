@@ -280,35 +280,24 @@ async def retrain(
         )
 
 
-async def last_retrain(db: Any) -> ClassifierModel | None:
-    """The most recent retrain attempt (accepted or refused), without its artifact."""
+async def last_retrain(db: Any) -> Any:
+    """The most recent retrain attempt (accepted or refused), without its artifact: a row with
+    version, accepted, decision, overrides, created_by and created_at; None before the first."""
     async with db.read_sessionmaker() as session:
-        row = (
+        return (
             await session.execute(
                 select(
                     ClassifierModel.version,
                     ClassifierModel.accepted,
                     ClassifierModel.decision,
+                    ClassifierModel.overrides,
                     ClassifierModel.created_by,
                     ClassifierModel.created_at,
-                    ClassifierModel.overrides,
                 )
                 .order_by(ClassifierModel.id.desc())  # type: ignore[union-attr]
                 .limit(1)
             )
         ).first()
-    if row is None:
-        return None
-    return ClassifierModel(
-        version=row.version,
-        accepted=row.accepted,
-        decision=row.decision,
-        created_by=row.created_by,
-        created_at=row.created_at,
-        overrides=row.overrides,
-        training_size=0,
-        metrics={},
-    )
 
 
 async def override_count(db: Any) -> int:

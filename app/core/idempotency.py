@@ -131,18 +131,27 @@ async def purge_expired(conn: Any, now: datetime) -> int:
 async def run_once(
     conn: Any,
     *,
-    scope_key: str | None,
+    owner: str,
+    operation: str,
+    key: str | None,
     body: Any,
     now: datetime,
     ttl: timedelta,
     create: Callable[[], Awaitable[tuple[int, bytes]]],
 ) -> tuple[int, bytes]:
-    """Run `create` (returning status code and JSON body) at most once per key: a retry with
-    the same key and body gets the stored response, another body 422. Without a key (`None`)
-    it simply runs. `body` must identify the request (include path parameters)."""
-    if scope_key is None:
+    """Run `create` (returning status code and JSON body) at most once per `Idempotency-Key`:
+    a retry with the same key and body gets the stored response, another body 422. Without a
+    key (`None`) it simply runs. Keys are scoped to their `owner` (the caller) and `operation`;
+    `body` must identify the request (include path parameters)."""
+    if key is None:
         return await create()
-    claimed = await claim(conn, scope_key=scope_key, digest=request_hash(body), now=now, ttl=ttl)
+    claimed = await claim(
+        conn,
+        scope_key=f"{owner}:{operation}:{validate_key(key)}",
+        digest=request_hash(body),
+        now=now,
+        ttl=ttl,
+    )
     if isinstance(claimed, Replay):
         return claimed.status_code, claimed.body
     status_code, payload = await create()

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.auth.dependencies import FollowUpWorker
 from app.auth.service import Actor
+from app.complaints.router import ComplaintId
 from app.core.concurrency import IfMatch, expected_version, versioned_json
 from app.core.db import ReadSession, WriteSession
 from app.core.deps import IdempotencyKey, Now, RequestId
 from app.core.errors import problem_doc_responses
-from app.core.idempotency import run_once, validate_key
+from app.core.idempotency import run_once
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from app.followups import service
 from app.followups.rules import Kind
@@ -21,7 +22,6 @@ from app.followups.schemas import FollowUpCreate, FollowUpPage, FollowUpRead, Fo
 
 router = APIRouter(prefix="/v1", tags=["follow-ups"])
 
-ComplaintId = Annotated[int, Path(ge=1, le=2**62, description="The complaint's id.")]
 FollowUpId = Annotated[int, Path(ge=1, le=2**62, description="The follow-up's id.")]
 
 
@@ -63,11 +63,9 @@ async def create_follow_up(
 
     status_code, payload = await run_once(
         await session.connection(),
-        scope_key=(
-            f"{principal.name}:POST:/v1/complaints/follow-ups:{validate_key(idempotency_key)}"
-            if idempotency_key is not None
-            else None
-        ),
+        owner=principal.name,
+        operation="POST:/v1/complaints/follow-ups",
+        key=idempotency_key,
         body={"complaint_id": complaint_id, **body.model_dump(mode="json")},
         now=now,
         ttl=request.app.state.settings.idempotency_ttl,

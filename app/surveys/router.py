@@ -5,22 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from app.auth.dependencies import SurveyReviewer, SurveyTaker
 from app.auth.service import Actor
+from app.complaints.router import ComplaintId
 from app.core.db import ReadSession, WriteSession
 from app.core.deps import IdempotencyKey, Now, RequestId
 from app.core.errors import problem_doc_responses
-from app.core.idempotency import run_once, validate_key
+from app.core.idempotency import run_once
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from app.surveys import service
 from app.surveys.rules import Method
 from app.surveys.schemas import SurveyCreate, SurveyPage, SurveyRead
 
 router = APIRouter(prefix="/v1", tags=["surveys"])
-
-ComplaintId = Annotated[int, Path(ge=1, le=2**62, description="The complaint's id.")]
 
 
 @router.post(
@@ -63,11 +62,9 @@ async def create_survey(
 
     status_code, payload = await run_once(
         await session.connection(),
-        scope_key=(
-            f"{principal.name}:POST:/v1/complaints/surveys:{validate_key(idempotency_key)}"
-            if idempotency_key is not None
-            else None
-        ),
+        owner=principal.name,
+        operation="POST:/v1/complaints/surveys",
+        key=idempotency_key,
         body={"complaint_id": complaint_id, **body.model_dump(mode="json")},
         now=now,
         ttl=settings.idempotency_ttl,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 
 from app.auth.dependencies import TeachingCaseEditor
 from app.auth.service import Actor
 from app.classification.schemas import SubcauseCode
+from app.complaints.router import ComplaintId
 from app.core.db import ReadSession, WriteSession
 from app.core.deps import Language, Now, RequestId
 from app.core.errors import problem_doc_responses
@@ -17,8 +18,6 @@ from app.teaching import service
 from app.teaching.schemas import TeachingCasePage, TeachingCaseRead, TeachingCaseWrite
 
 router = APIRouter(prefix="/v1", tags=["teaching cases"])
-
-ComplaintId = Annotated[int, Path(ge=1, le=2**62, description="The complaint's id.")]
 
 
 @router.put(
