@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import signal
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -65,6 +67,9 @@ def ensure_first_admin_key(settings: Settings) -> str | None:
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    if args.no_worker:
+        # Each uvicorn worker process reads its settings from the environment.
+        os.environ["CLAIMDESK_WORKER_ENABLED"] = "false"
     migrate(settings)
     key = ensure_first_admin_key(settings)
     if key:
@@ -81,6 +86,35 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         proxy_headers=True,
         server_header=False,
     )
+    return 0
+
+
+def _cmd_worker(_args: argparse.Namespace, settings: Settings) -> int:
+    from app.core.db import Database
+    from app.core.logging import configure_logging
+    from app.main import deadline_context
+    from app.worker import Worker
+
+    configure_logging(settings.log_level)
+
+    async def work() -> None:
+        db = Database(settings)
+        await db.start()
+        worker = Worker(db, settings, ctx=deadline_context(settings))
+        task = asyncio.create_task(worker.run())
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, task.cancel)
+        print(f"worker {worker.name} running; Ctrl-C stops it", flush=True)
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        finally:
+            await worker.release()
+            await db.dispose()
+
+    asyncio.run(work())
     return 0
 
 
@@ -229,7 +263,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="do not run webhook delivery and the deadline scanners in the server processes "
+        "(run `claimdesk worker` instead)",
+    )
     serve.set_defaults(handler=_cmd_serve)
+
+    sub.add_parser(
+        "worker", help="deliver webhooks and scan deadlines until stopped (SIGTERM/SIGINT)"
+    ).set_defaults(handler=_cmd_worker)
 
     sub.add_parser("migrate", help="alembic upgrade head").set_defaults(handler=_cmd_migrate)
 

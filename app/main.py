@@ -26,6 +26,7 @@ from app.core.deps import system_clock
 from app.core.errors import install_problem_handlers
 from app.core.logging import configure_logging
 from app.core.middleware import RequestMiddleware
+from app.core.notify import STAGE_CHANNEL, Notifier
 from app.deadlines.calendar import WorkCalendar, load_schedule_file
 from app.deadlines.rules import get_profile
 from app.followups import router as followups_router
@@ -36,6 +37,8 @@ from app.ops import service as ops_service
 from app.reports import router as reports_router
 from app.surveys import router as surveys_router
 from app.teaching import router as teaching_router
+from app.webhooks import router as webhooks_router
+from app.worker import Worker
 
 VERSION = "0.1.0"
 
@@ -97,6 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.db = db
         app.state.keys = KeyVerifier(db.raw, settings.key_cache_seconds)
         app.state.classifier = await classification_service.load_runtime(db, settings)
+        app.state.notifier = Notifier(settings, (STAGE_CHANNEL,))
+        await app.state.notifier.start()
         # Everything imported and built so far lives as long as the process: keep it out of
         # the collector's scans, which otherwise stall requests for milliseconds (p99).
         gc.collect()
@@ -105,12 +110,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             asyncio.create_task(_maintenance(db, settings)),
             asyncio.create_task(_follow_classifier(app, db, settings)),
         ]
+        worker = None
+        if settings.worker_enabled:
+            worker = Worker(db, settings, ctx=app.state.deadlines, clock=lambda: app.state.clock())
+            tasks.append(asyncio.create_task(worker.run()))
         try:
             yield
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            if worker is not None:
+                await worker.release()
+            await app.state.notifier.close()
             await db.dispose()
 
     app = FastAPI(
@@ -135,6 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(teaching_router.router)
     app.include_router(reports_router.router)
     app.include_router(classification_router.router)
+    app.include_router(webhooks_router.router)
     app.mount("/docs/assets", StaticFiles(directory=ops_router.SWAGGER_ASSETS), name="docs-assets")
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     app.add_middleware(

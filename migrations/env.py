@@ -17,10 +17,13 @@ import app.claims.models
 import app.classification.models
 import app.complaints.models
 import app.core.idempotency
+import app.deadlines.models
 import app.followups.models
 import app.improvements.models
+import app.ops.models
 import app.surveys.models
-import app.teaching.models  # noqa: F401 - every models module registers its tables
+import app.teaching.models
+import app.webhooks.models  # noqa: F401 - every models module registers its tables
 from app.core.config import get_settings
 
 config = context.config

@@ -105,6 +105,8 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "database_url": database_url,
         "access_log": False,
         "key_cache_seconds": 0,
+        # Tests drive the worker themselves (tests/webhooks) instead of a background one.
+        "worker_enabled": False,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -21,6 +21,7 @@ class Claim(SQLModel, table=True):
         Index("ix_claim_next_due_at", "next_due_at"),
         Index("ix_claim_policy_no", "policy_no"),
         Index("ix_claim_plate_no", "plate_no"),
+        Index("ix_claim_breach_check_at", "breach_check_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -41,6 +42,9 @@ class Claim(SQLModel, table=True):
     )
     # Earliest due instant among running deadlines: the `overdue` filter is an index range.
     next_due_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # When the deadline scanner should next look at the claim: set to next_due_at by every
+    # change, moved past announced breaches by the scanner.
+    breach_check_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     # The customer's progress view, precomputed in the transaction of each change, so the
     # portal's read is one indexed select (see claims/progress.py).
     progress_doc: str = Field(sa_column=Column(Text, nullable=False))

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from sse_starlette import EventSourceResponse
 
 from app.auth.dependencies import ClaimsLister, ClaimsReader, ClaimsWriter, ProgressReader
 from app.auth.service import Actor
-from app.claims import service
+from app.claims import service, stream
 from app.claims.schemas import (
     CLAIM_NO_PATTERN,
     ClaimPage,
@@ -236,3 +237,70 @@ async def get_progress(
         ctx=request.app.state.deadlines,
     )
     return Response(body, media_type="application/json", headers={"Content-Language": lang})
+
+
+LastEventId = Annotated[
+    str | None,
+    Header(
+        alias="Last-Event-ID",
+        pattern=r"^[0-9]{1,12}$",
+        description="The `id` of the last event received: the stream resumes after it (sent "
+        "by EventSource on reconnect).",
+        examples=["3"],
+    ),
+]
+
+_SSE_EXAMPLE = (
+    'event: progress\nid: 2\ndata: {"claim_no":"CLM-2026-000123","stage":"document_review"'
+    ',...}\n\nevent: stage_changed\nid: 3\ndata: {"claim_no":"CLM-2026-000123","seq":3,'
+    '"from_stage":"document_review","stage":"adjustment","progress":{...}}\n\n'
+)
+
+
+@router.get(
+    "/{claim_no}/progress/stream",
+    operation_id="claims_stream_progress",
+    summary="Stream a claim's progress (Server-Sent Events)",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "An event stream: `progress` at once (the same view as GET "
+            "…/progress), then `stage_changed` per move with the view after it. Every event "
+            "has `id:` (the claim's move number); comment lines keep an idle stream open.",
+            "content": {
+                "text/event-stream": {"schema": {"type": "string"}, "example": _SSE_EXAMPLE}
+            },
+        },
+        **problem_doc_responses(401, 403, 404, 422),
+    },
+)
+async def stream_progress(
+    claim_no: ClaimNoPath,
+    request: Request,
+    principal: ProgressReader,
+    accept_language: AcceptLanguage = None,
+    last_event_id: LastEventId = None,
+) -> Response:
+    """The customer's progress view, live: sent at once, then again with every stage move;
+    a reconnect with `Last-Event-ID` first replays the moves it missed."""
+    resume = None if last_event_id is None else int(last_event_id)
+    state = request.app.state
+    raw = state.db.raw
+    claim_id = await stream.claim_id_of(raw, claim_no)
+    lang = lang_of(request, accept_language)
+    events = stream.progress_events(
+        raw,
+        state.notifier,
+        claim_no=claim_no,
+        claim_id=claim_id,
+        last_event_id=resume,
+        lang=lang,
+        clock=lambda: now_of(request),
+        ctx=state.deadlines,
+        poll_seconds=state.settings.sse_poll_seconds,
+    )
+    return EventSourceResponse(
+        events,
+        ping=state.settings.sse_heartbeat_seconds,
+        headers={"Content-Language": lang, "Cache-Control": "no-store"},
+    )

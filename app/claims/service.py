@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -43,7 +43,10 @@ from app.deadlines.compute import (
     outstanding_documents,
     repeat_document_request,
 )
+from app.deadlines.notices import first_notice
 from app.deadlines.rules import Profile
+from app.webhooks import outbox
+from app.webhooks.events import EventType
 
 
 @dataclass(frozen=True)
@@ -222,6 +225,7 @@ async def upsert_claim(
             stage_entered_at=body.reported_at,
             repeat_document_request=derived.repeat_request,
             next_due_at=derived.next_due_at,
+            breach_check_at=derived.next_due_at,
             progress_doc=orjson.dumps(derived.doc).decode(),
             version=1,
             created_at=now,
@@ -272,6 +276,7 @@ async def upsert_claim(
             claim.stage_entered_at = body.reported_at
         claim.repeat_document_request = derived.repeat_request
         claim.next_due_at = derived.next_due_at
+        claim.breach_check_at = derived.next_due_at
         claim.progress_doc = orjson.dumps(derived.doc).decode()
         claim.version += 1
         claim.updated_at = now
@@ -342,7 +347,8 @@ _INSERT_EVENT_PARAMS = (
 _UPDATE_CLAIM_SQL = (
     "UPDATE claim SET stage = :stage, stage_entered_at = :stage_entered_at, "
     "repeat_document_request = :repeat_document_request, next_due_at = :next_due_at, "
-    "progress_doc = :progress_doc, version = :new_version, updated_at = :updated_at "
+    "breach_check_at = :next_due_at, progress_doc = :progress_doc, version = :new_version, "
+    "updated_at = :updated_at "
     "WHERE id = :id AND version = :version"
 )
 _UPDATE_CLAIM_PARAMS = (
@@ -357,8 +363,14 @@ _UPDATE_CLAIM = text(_UPDATE_CLAIM_SQL).bindparams(*_UPDATE_CLAIM_PARAMS)
 # (SQLite runs them inline on the event loop, where a statement costs no round trip).
 _INSERT_AUDIT_A = text(audit.insert_sql("a_")).bindparams(*audit.insert_bindparams("a_"))
 _WRITE_MOVE_PG = text(
-    f"WITH ev AS ({_INSERT_EVENT_SQL}), au AS ({audit.insert_sql('a_')}) {_UPDATE_CLAIM_SQL}"
-).bindparams(*_INSERT_EVENT_PARAMS, *_UPDATE_CLAIM_PARAMS, *audit.insert_bindparams("a_"))
+    f"WITH ev AS ({_INSERT_EVENT_SQL}), au AS ({audit.insert_sql('a_')}), {outbox.pg_ctes()} "
+    f"{_UPDATE_CLAIM_SQL}"
+).bindparams(
+    *_INSERT_EVENT_PARAMS,
+    *_UPDATE_CLAIM_PARAMS,
+    *audit.insert_bindparams("a_"),
+    *outbox.pg_bindparams(),
+)
 
 
 def _same_event(existing: Any, body: StageEventCreate) -> bool:
@@ -496,12 +508,26 @@ async def record_stage_event(
         detail={"seq": event["seq"], "from": current.value, "to": body.stage.value},
         prefix="a_",
     )
+    event_data = {
+        "claim_no": claim_no,
+        "seq": event["seq"],
+        "event_id": body.event_id,
+        "from_stage": current.value,
+        "to_stage": body.stage.value,
+        "occurred_at": body.occurred_at.isoformat(),
+        "missing_documents": body.missing_documents,
+        "version": claim.version + 1,
+    }
     if dialect == "postgresql":
-        result = await conn.execute(_WRITE_MOVE_PG, {**event, **update, **audit_params})
+        outbox_params = outbox.pg_params(EventType.claim_stage_changed, now, event_data)
+        result = await conn.execute(
+            _WRITE_MOVE_PG, {**event, **update, **audit_params, **outbox_params}
+        )
     else:
         await conn.execute(_INSERT_EVENT, event)
         result = await conn.execute(_UPDATE_CLAIM, update)
         await conn.execute(_INSERT_AUDIT_A, audit_params)
+        await outbox.emit(conn, EventType.claim_stage_changed, event_data, at=now)
     if result.rowcount != 1:
         raise PreconditionFailed("The claim changed while this event was being recorded.")
     return (
@@ -618,16 +644,17 @@ async def get_progress_json(
         _refresh_provisional(
             doc,
             {
-                "reported_at": _aware(row[1]),
+                "reported_at": aware(row[1]),
                 "coverage_type": row[2],
-                "advance_paid_at": None if row[3] is None else _aware(row[3]),
+                "advance_paid_at": None if row[3] is None else aware(row[3]),
             },
             ctx,
         )
     return orjson.dumps(progress.render_progress(doc, lang, now))
 
 
-def _aware(value: Any) -> datetime:
+def aware(value: Any) -> datetime:
+    """A stored instant read through the bare driver, as an aware UTC datetime."""
     from app.core.db import UTCDateTime
 
     result = UTCDateTime().process_result_value(value, None)  # type: ignore[arg-type]
@@ -684,3 +711,61 @@ async def list_claims(
     ]
     next_cursor = encode_cursor("claims", [rows[-1].id]) if more and rows else None
     return ClaimPage(items=items, next_cursor=next_cursor)
+
+
+# ---------------------------------------------------------------- deadline scanner
+
+
+async def scan_breaches(
+    session: AsyncSession, *, now: datetime, limit: int = 500
+) -> tuple[int, int]:
+    """Announce each passed running deadline of a claim once (`claim.deadline_breached`).
+
+    Reads only claims whose `breach_check_at` has come, then moves it to the next running due
+    time. Returns (claims looked at, events written).
+    """
+    stmt = (
+        select(Claim)
+        .where(Claim.breach_check_at <= now)
+        .order_by(Claim.breach_check_at, Claim.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = (await session.scalars(stmt)).all()
+    now_ts = now.timestamp()
+    events = 0
+    for claim in rows:
+        doc = orjson.loads(claim.progress_doc)
+        running = [d for d in doc["deadlines"] if d["state"] == "running"]
+        for d in running:
+            if d["due_ts"] > now_ts:
+                continue
+            due_at = datetime.fromisoformat(d["due_at"])
+            first = await first_notice(
+                session,
+                event_type=EventType.claim_deadline_breached.value,
+                entity_id=claim.claim_no,
+                deadline=d["code"],
+                due_at=due_at,
+                now=now,
+            )
+            if first:
+                await outbox.emit(
+                    session,
+                    EventType.claim_deadline_breached,
+                    {
+                        "claim_no": claim.claim_no,
+                        "deadline": d["code"],
+                        "basis": d["basis"],
+                        "due_at": d["due_at"],
+                        "started_at": d["started_at"],
+                        "stage": claim.stage,
+                        "stage_entered_at": claim.stage_entered_at.isoformat(),
+                    },
+                    at=now,
+                )
+                events += 1
+        later = [d["due_ts"] for d in running if d["due_ts"] > now_ts]
+        claim.breach_check_at = datetime.fromtimestamp(min(later), UTC) if later else None
+    await session.flush()
+    return len(rows), events

@@ -69,6 +69,7 @@ class Complaint(SQLModel, table=True):
             ],
         ),
         Index("ix_complaint_reply_due_at", "reply_due_at"),
+        Index("ix_complaint_breach_check_at", "breach_check_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -127,6 +128,9 @@ class Complaint(SQLModel, table=True):
     handling_hours: float | None = Field(default=None, sa_column=Column(Float))
     acknowledge_due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     reply_due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # The earliest running due instant: the deadline scanner reads rows whose time has come
+    # (an index range) instead of every overdue complaint on every round.
+    breach_check_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     reopen_count: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
     notes: str | None = Field(default=None, sa_column=Column(Text))
     version: int = Field(default=1, sa_column=Column(Integer, nullable=False, default=1))

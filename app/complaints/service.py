@@ -58,12 +58,16 @@ from app.deadlines.complaint import (
     ComplaintFacts,
     Extension,
     Pause,
+    breachable,
     compute_complaint_deadlines,
     extension_allowed,
 )
 from app.deadlines.compute import Deadline
+from app.deadlines.notices import first_notice
 from app.followups.models import FollowUp, new_follow_up
 from app.followups.rules import Kind, State, callback_due, missing_before_resolve
+from app.webhooks import outbox
+from app.webhooks.events import EventType
 
 
 @dataclass(frozen=True)
@@ -206,8 +210,8 @@ _COMPLAINT_COLUMNS = (
     "complainant_id_number", "claim_no", "claim_id", "claim_stage", "policy_no", "plate_no",
     "disputed_amount", "external_ref", "received_at", "category", "subcause", "classification",
     "priority", "priority_reasons", "route_to_supervisor", "extensions", "pauses",
-    "reply_paused", "acknowledge_due_at", "reply_due_at", "reopen_count", "version",
-    "created_by", "created_at", "updated_at",
+    "reply_paused", "acknowledge_due_at", "reply_due_at", "breach_check_at", "reopen_count",
+    "version", "created_by", "created_at", "updated_at",
 )  # fmt: skip
 _INSERT_COMPLAINT_SQL = (
     f"INSERT INTO complaint ({', '.join(_COMPLAINT_COLUMNS)}) "  # noqa: S608 - constant
@@ -231,6 +235,7 @@ _COMPLAINT_PARAMS = (
     bindparam("reply_paused", type_=Boolean()),
     bindparam("acknowledge_due_at", type_=UTCDateTime()),
     bindparam("reply_due_at", type_=UTCDateTime()),
+    bindparam("breach_check_at", type_=UTCDateTime()),
     bindparam("created_at", type_=UTCDateTime()),
     bindparam("updated_at", type_=UTCDateTime()),
 )
@@ -242,7 +247,7 @@ _EVENT_COLUMNS = (
 
 
 def _intake_pg_sql() -> str:
-    """Complaint, its two timeline entries and the audit record in one PostgreSQL statement."""
+    """Complaint, timeline, audit record and event (outbox) in one PostgreSQL statement."""
     event_columns = ", ".join(_EVENT_COLUMNS)
     events = " UNION ALL ".join(
         f"SELECT c.id, {n}, :e{n}_kind, NULL, NULL, :e{n}_to_status, :actor, :role, "  # noqa: S608 - constant
@@ -255,8 +260,11 @@ def _intake_pg_sql() -> str:
         f"e AS (INSERT INTO complaint_event ({event_columns}) {events}), "
         f"a AS (INSERT INTO audit_event ({audit_columns}) SELECT CAST(:created_at AS TIMESTAMPTZ), "
         ":actor, :role, 'complaint.created', 'complaint', CAST(c.id AS VARCHAR), "
-        "CAST(:request_id AS VARCHAR), CAST(:a_detail AS JSON) FROM c) "
-        "SELECT id FROM c"
+        "CAST(:request_id AS VARCHAR), CAST(:a_detail AS JSON) FROM c), "
+        + outbox.pg_ctes(
+            "CAST(CAST(:o_data AS JSONB) || jsonb_build_object('complaint_id', c.id) AS JSON)", "c"
+        )
+        + " SELECT id FROM c"
     )
 
 
@@ -268,6 +276,7 @@ _INTAKE_PG = text(_intake_pg_sql()).bindparams(
     bindparam("e1_to_status", type_=String()),
     bindparam("e2_to_status", type_=String()),
     bindparam("request_id", type_=String()),
+    *outbox.pg_bindparams(),
 )
 _INSERT_EVENT = text(
     "INSERT INTO complaint_event (complaint_id, seq, kind, action, from_status, to_status, "
@@ -293,6 +302,34 @@ def _claim_past_legal_deadline(progress_doc: str | None, now: datetime) -> bool:
         and (d["state"] == "missed" or (d["state"] == "running" and now_ts >= d["due_ts"]))
         for d in doc["deadlines"]
     )
+
+
+def _breach_check_at(deadlines: list[Deadline], *, reply_paused: bool) -> datetime | None:
+    """When the deadline scanner should next look at the complaint (its earliest running due)."""
+    dues = [d.due_at for d in breachable(deadlines, reply_paused=reply_paused)]
+    return min(dues) if dues else None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _created_event(values: dict[str, Any]) -> dict[str, Any]:
+    """`complaint.created` data: what a receiving system routes on; no personal data."""
+    return {
+        "complaint_id": values.get("id"),
+        "reference": values["reference"],
+        "status": values["status"],
+        "channel": values["channel"],
+        "category": values["category"],
+        "subcause": values["subcause"],
+        "priority": values["priority"],
+        "route_to_supervisor": values["route_to_supervisor"],
+        "claim_no": values["claim_no"],
+        "received_at": _iso(values["received_at"]),
+        "acknowledge_due_at": _iso(values["acknowledge_due_at"]),
+        "reply_due_at": _iso(values["reply_due_at"]),
+    }
 
 
 def _reason_dict(reason: PriorityReason) -> dict[str, str]:
@@ -402,6 +439,7 @@ async def intake(
     deadlines = {d.code: d for d in computed}
     values["acknowledge_due_at"] = deadlines["complaint.acknowledge"].due_at
     values["reply_due_at"] = deadlines["complaint.reply"].due_at
+    values["breach_check_at"] = _breach_check_at(computed, reply_paused=False)
     principal = actor.principal
     intake_detail = {"channel": body.channel.value, "reference": values["reference"]}
     entries = (
@@ -410,6 +448,7 @@ async def intake(
     )
     audit_detail = {"reference": values["reference"], "idempotency_key": idempotency_key}
     complaint_values = {k: values[k] for k in _COMPLAINT_COLUMNS}
+    event_data = _created_event(values)
     if conn.dialect.name == "postgresql":
         # One round trip for the complaint, its timeline and its audit record.
         params: dict[str, Any] = {
@@ -418,6 +457,7 @@ async def intake(
             "role": principal.role.value,
             "request_id": actor.request_id,
             "a_detail": audit_detail,
+            **outbox.pg_params(EventType.complaint_created, now, event_data),
         }
         for n, (kind, status, detail) in enumerate(entries, start=1):
             params.update({f"e{n}_kind": kind, f"e{n}_to_status": status, f"e{n}_detail": detail})
@@ -450,6 +490,8 @@ async def intake(
             at=now,
             detail=audit_detail,
         )
+        event_data["complaint_id"] = complaint_id
+        await outbox.emit(conn, EventType.complaint_created, event_data, at=now)
     values["id"] = complaint_id
     read = to_read(_Row(values), ctx, lang, now, computed)
     body_bytes = read.model_dump_json().encode()
@@ -694,9 +736,11 @@ async def save(
     complaint.handling_hours = (
         (finished - complaint.received_at).total_seconds() / 3600 if finished else None
     )
-    deadlines = {d.code: d for d in _deadlines(complaint, ctx, now)}
+    computed = _deadlines(complaint, ctx, now)
+    deadlines = {d.code: d for d in computed}
     complaint.acknowledge_due_at = deadlines["complaint.acknowledge"].due_at
     complaint.reply_due_at = deadlines["complaint.reply"].due_at
+    complaint.breach_check_at = _breach_check_at(computed, reply_paused=complaint.reply_paused)
     complaint.version += 1
     complaint.updated_at = now
     await session.flush()
@@ -821,6 +865,22 @@ async def apply_action(
     if action is Action.resolve:
         await _schedule_callback(session, complaint, actor, now, callback_delay)
     await save(session, complaint, actor, now, ctx, f"complaint.{action.value}")
+    await outbox.emit(
+        session,
+        EventType.complaint_status_changed,
+        {
+            "complaint_id": complaint.id,
+            "reference": complaint.reference,
+            "action": action.value,
+            "from_status": current.value,
+            "to_status": target.value,
+            "priority": complaint.priority,
+            "escalation_level": complaint.escalation_level,
+            "actor": actor.principal.name,
+            "version": complaint.version,
+        },
+        at=now,
+    )
     return to_read(complaint, ctx, lang, now)
 
 
@@ -1001,3 +1061,60 @@ async def open_complaints_of_claim(session: AsyncSession, claim_no: str) -> list
         {"id": r.id, "reference": r.reference, "status": r.status, "received_at": r.received_at}
         for r in rows
     ]
+
+
+# ---------------------------------------------------------------- deadline scanner
+
+
+async def scan_breaches(
+    session: AsyncSession, *, ctx: Any, now: datetime, limit: int = 500
+) -> tuple[int, int]:
+    """Announce each passed acknowledge-by and reply-by once (`complaint.sla_breached`).
+
+    Reads only complaints whose `breach_check_at` has come, then moves it to the next running
+    due time. Returns (complaints looked at, events written).
+    """
+    stmt = (
+        select(Complaint)
+        .where(Complaint.breach_check_at <= now)
+        .order_by(Complaint.breach_check_at, Complaint.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = (await session.scalars(stmt)).all()
+    events = 0
+    for c in rows:
+        running = breachable(_deadlines(c, ctx, now), reply_paused=c.reply_paused)
+        for d in running:
+            if d.due_at > now:
+                continue
+            first = await first_notice(
+                session,
+                event_type=EventType.complaint_sla_breached.value,
+                entity_id=str(c.id),
+                deadline=d.code,
+                due_at=d.due_at,
+                now=now,
+            )
+            if first:
+                await outbox.emit(
+                    session,
+                    EventType.complaint_sla_breached,
+                    {
+                        "complaint_id": c.id,
+                        "reference": c.reference,
+                        "deadline": d.code,
+                        "due_at": d.due_at.isoformat(),
+                        "status": c.status,
+                        "priority": c.priority,
+                        "assignee": c.assignee,
+                        "team": c.team,
+                        "escalation_level": c.escalation_level,
+                    },
+                    at=now,
+                )
+                events += 1
+        later = [d.due_at for d in running if d.due_at > now]
+        c.breach_check_at = min(later) if later else None
+    await session.flush()
+    return len(rows), events

@@ -90,6 +90,65 @@ class Settings(BaseSettings):
         gt=0,
         description="How often a replica checks the database for a model retrained elsewhere.",
     )
+    worker_enabled: bool = Field(
+        default=True,
+        description="Run the delivery worker and deadline scanners inside `claimdesk serve` "
+        "(each replica's share is claimed in the database; off when a separate "
+        "`claimdesk worker` does it).",
+    )
+    worker_lanes: int = Field(
+        default=4, ge=1, le=64, description="Subscriptions one worker delivers to at once."
+    )
+    worker_poll_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often an idle worker looks for due deliveries (PostgreSQL also wakes "
+        "it with NOTIFY at once).",
+    )
+    worker_lease_seconds: float = Field(
+        default=15,
+        gt=0,
+        description="On SQLite one process runs the worker; it holds a lease this long.",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10, gt=0, description="How long one delivery POST may take."
+    )
+    webhook_batch_size: int = Field(
+        default=100, ge=1, le=1000, description="Deliveries sent per claimed subscription batch."
+    )
+    webhook_retry_base: timedelta = Field(
+        default=timedelta(seconds=2), description="The wait after a first failed delivery."
+    )
+    webhook_retry_max_delay: timedelta = Field(
+        default=timedelta(hours=1), description="The longest wait between two attempts."
+    )
+    webhook_retry_limit: timedelta = Field(
+        default=timedelta(hours=24),
+        description="A delivery still failing this long after its first attempt is dead.",
+    )
+    webhook_retention: timedelta = Field(
+        default=timedelta(days=30),
+        description="Delivered deliveries and events older than this are deleted.",
+    )
+    webhook_allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="If set, subscription URLs must name one of these hosts (exact, or "
+        "`.example.com` for a domain and its subdomains).",
+    )
+    scan_interval_seconds: float = Field(
+        default=30,
+        gt=0,
+        description="How often the deadline scanners look for breaches and due follow-ups.",
+    )
+    sse_poll_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often a progress stream checks the database when no NOTIFY wakes it "
+        "(SQLite, or PostgreSQL's listener reconnecting).",
+    )
+    sse_heartbeat_seconds: float = Field(
+        default=15, gt=0, description="Comment lines that keep idle progress streams open."
+    )
 
     @field_validator("database_url")
     @classmethod

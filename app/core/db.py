@@ -141,7 +141,7 @@ class _SyncConnection:
         """
         if (
             isinstance(statement, TextClause)
-            and parameters is not None
+            and isinstance(parameters, dict)
             and not statement.text.lstrip().upper().startswith("SELECT")
             and "RETURNING" not in statement.text.upper()
         ):
@@ -203,6 +203,11 @@ class SQLiteWriteSession:
     def __init__(self, session: Session) -> None:
         self._session = session
 
+    @property
+    def bind(self) -> Any:
+        """Session.bind (the engine; its `dialect` names the database)."""
+        return self._session.bind
+
     async def execute(self, statement: Any, params: Any = None, **kw: Any) -> Any:
         """Session.execute."""
         return self._session.execute(statement, params, **kw)
@@ -210,6 +215,10 @@ class SQLiteWriteSession:
     async def scalars(self, statement: Any, params: Any = None, **kw: Any) -> Any:
         """Session.scalars."""
         return self._session.scalars(statement, params, **kw)
+
+    async def get(self, entity: Any, ident: Any, **kw: Any) -> Any:
+        """Session.get."""
+        return self._session.get(entity, ident, **kw)
 
     async def connection(self) -> _SyncConnection:
         """Session.connection."""
@@ -383,6 +392,14 @@ class RawReader:
             raise RuntimeError("RawReader used before start()")
         row = await self._pg.fetchrow(sql, *args)
         return None if row is None else tuple(row)
+
+    async def fetch(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        """Run a select written with `$1, $2…` placeholders; every row."""
+        if self._sqlite is not None:
+            return self._sqlite.execute(_qmark(sql), args).fetchall()
+        if self._pg is None:
+            raise RuntimeError("RawReader used before start()")
+        return [tuple(row) for row in await self._pg.fetch(sql, *args)]
 
     async def close(self) -> None:
         """Close the connection or pool."""

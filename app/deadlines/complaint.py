@@ -185,3 +185,12 @@ def compute_complaint_deadlines(
         provisional=due.provisional,
     )
     return [acknowledge, reply]
+
+
+def breachable(deadlines: list[Deadline], *, reply_paused: bool) -> list[Deadline]:
+    """The running deadlines that can still be breached (a paused reply clock cannot)."""
+    return [
+        d
+        for d in deadlines
+        if d.state == "running" and not (reply_paused and d.code == "complaint.reply")
+    ]

@@ -21,6 +21,7 @@ class FollowUp(SQLModel, table=True):
         Index("ix_follow_up_status_due", "status", "due_sort", "id"),
         Index("ix_follow_up_assignee_due", "assignee", "status", "due_sort", "id"),
         Index("ix_follow_up_complaint", "complaint_id", "round", "kind"),
+        Index("ix_follow_up_due_check_at", "due_check_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -34,6 +35,8 @@ class FollowUp(SQLModel, table=True):
     due_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     # due_at, or far in the future when there is none: the work list's sort key.
     due_sort: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # due_at while the follow-up is open and its `follow_up.due` event not yet sent.
+    due_check_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     assignee: str | None = Field(default=None, sa_column=Column(String(100)))
     note: str = Field(sa_column=Column(Text, nullable=False))
     outcome: str | None = Field(default=None, sa_column=Column(Text))
@@ -66,6 +69,7 @@ def new_follow_up(
         status=State.open.value,
         due_at=due_at,
         due_sort=due_at or NO_DUE_DATE,
+        due_check_at=due_at,
         assignee=assignee,
         note=note,
         assessor=assessor,

@@ -17,9 +17,12 @@ from app.complaints.models import Complaint
 from app.core.concurrency import check_version
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.pagination import decode_cursor, encode_cursor, time_and_id
+from app.deadlines.notices import first_notice
 from app.followups.models import FollowUp, new_follow_up
 from app.followups.rules import NO_DUE_DATE, Kind, State, can_change, is_overdue
 from app.followups.schemas import FollowUpCreate, FollowUpPage, FollowUpRead, FollowUpUpdate
+from app.webhooks import outbox
+from app.webhooks.events import EventType
 
 
 def to_read(f: FollowUp, reference: str, now: datetime) -> FollowUpRead:
@@ -206,6 +209,7 @@ async def update(
     if "due_at" in changes:
         follow_up.due_at = body.due_at
         follow_up.due_sort = body.due_at or NO_DUE_DATE
+        follow_up.due_check_at = body.due_at  # a new due time is announced again when reached
     if "assignee" in changes:
         follow_up.assignee = body.assignee
     if body.result_amount is not None:
@@ -214,6 +218,7 @@ async def update(
         follow_up.outcome = body.outcome
     if body.status is not None:
         follow_up.status = body.status
+        follow_up.due_check_at = None
         follow_up.completed_by = actor.principal.name
         follow_up.completed_at = now
         action = body.status
@@ -309,3 +314,52 @@ async def work_list(
         if more and last is not None
         else None,
     )
+
+
+# ---------------------------------------------------------------- due scanner
+
+
+async def scan_due(session: AsyncSession, *, now: datetime, limit: int = 500) -> tuple[int, int]:
+    """Announce each open follow-up reaching its due time once (`follow_up.due`).
+
+    Returns (follow-ups looked at, events written).
+    """
+    stmt = (
+        select(FollowUp, Complaint.reference)
+        .join(Complaint, Complaint.id == FollowUp.complaint_id)
+        .where(FollowUp.due_check_at <= now)
+        .order_by(FollowUp.due_check_at, FollowUp.id)
+        .limit(limit)
+        .with_for_update(of=FollowUp, skip_locked=True)  # type: ignore[arg-type]
+    )
+    rows = (await session.execute(stmt)).all()
+    events = 0
+    for follow_up, reference in rows:
+        due_at = follow_up.due_at
+        if follow_up.status == State.open.value and due_at is not None:
+            first = await first_notice(
+                session,
+                event_type=EventType.follow_up_due.value,
+                entity_id=str(follow_up.id),
+                deadline=follow_up.kind,
+                due_at=due_at,
+                now=now,
+            )
+            if first:
+                await outbox.emit(
+                    session,
+                    EventType.follow_up_due,
+                    {
+                        "follow_up_id": follow_up.id,
+                        "complaint_id": follow_up.complaint_id,
+                        "reference": reference,
+                        "kind": follow_up.kind,
+                        "due_at": due_at.isoformat(),
+                        "assignee": follow_up.assignee,
+                    },
+                    at=now,
+                )
+                events += 1
+        follow_up.due_check_at = None
+    await session.flush()
+    return len(rows), events

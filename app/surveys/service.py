@@ -20,6 +20,8 @@ from app.core.pagination import decode_cursor, encode_cursor
 from app.surveys.models import Survey
 from app.surveys.rules import Method, is_dissatisfied, surveyable
 from app.surveys.schemas import SurveyCreate, SurveyPage, SurveyRead
+from app.webhooks import outbox
+from app.webhooks.events import EventType
 
 
 def to_read(s: Survey, reference: str, complaint_status: str) -> SurveyRead:
@@ -109,7 +111,16 @@ async def create(
         await session.connection(), actor, action="survey.recorded", entity_type="survey",
         entity_id=str(survey.id), at=now, detail={"complaint_id": complaint_id, **detail},
     )  # fmt: skip
-    if dissatisfied and reopen_when_dissatisfied:
+    reopens = dissatisfied and reopen_when_dissatisfied
+    # The survey is announced before the reopen it causes, so receivers see cause then effect.
+    await outbox.emit(
+        session,
+        EventType.survey_recorded,
+        {"complaint_id": complaint_id, "reference": complaint.reference, **detail,
+         "reopens": reopens},
+        at=now,
+    )  # fmt: skip
+    if reopens:
         survey.reopened = True
         await complaints.apply_action(
             session,

@@ -1,0 +1,1 @@
+"""Events out: the outbox, webhook subscriptions and their delivery."""
