@@ -265,7 +265,7 @@ _SSE_EXAMPLE = (
     responses={
         200: {
             "description": "An event stream: `progress` at once (the same view as GET "
-            "…/progress), then `stage_changed` per move with the view after it. Every event "
+            "…/progress), then `stage_changed` per move with the current view. Every event "
             "has `id:` (the claim's move number); comment lines keep an idle stream open.",
             "content": {
                 "text/event-stream": {"schema": {"type": "string"}, "example": _SSE_EXAMPLE}

@@ -1,0 +1,348 @@
+"""GET /v1/claims/{no}/progress/stream: the claim's progress as Server-Sent Events.
+
+httpx.ASGITransport buffers a whole response, so only the outcomes that are not a stream (404,
+401, 422) are tested in-process; the stream itself is read from real `claimdesk serve`
+processes, two of them on one database, so that a move recorded by one replica has to reach a
+stream held open by the other (NOTIFY on PostgreSQL, polling on SQLite).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from app.auth.service import KEY_PREFIX
+from tests.claims.helpers import CLAIM, assert_problem, move, put_claim
+from tests.conftest import PG_UP, ROOT, create_pg_database, drop_pg_database
+
+STREAM = "/v1/claims/{}/progress/stream"
+
+# ---------------------------------------------------------------- in-process: no stream
+
+
+async def test_unknown_claim_is_404(client: httpx.AsyncClient, keys) -> None:
+    response = await client.get(STREAM.format("CLM-NONE"), headers=keys["portal"])
+    assert_problem(response, 404)
+
+
+async def test_no_key_is_401(client: httpx.AsyncClient, keys) -> None:
+    await put_claim(client, keys["claims_system"])
+    assert_problem(await client.get(STREAM.format("CLM-1")), 401)
+
+
+async def test_last_event_id_that_is_not_a_number_is_422(client: httpx.AsyncClient, keys) -> None:
+    await put_claim(client, keys["claims_system"])
+    response = await client.get(
+        STREAM.format("CLM-1"), headers={**keys["portal"], "Last-Event-ID": "abc"}
+    )
+    body = assert_problem(response, 422)
+    assert "Last-Event-ID" in json.dumps(body)
+
+
+# ---------------------------------------------------------------- real servers
+
+STARTUP_SECONDS = 90  # the first start on a clean machine trains the classifier (var/models)
+POLL_SECONDS = 0.5
+HEARTBEAT_SECONDS = 0.5
+LATENCY_LIMIT = 2.0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """One `claimdesk serve` process; its stdout (JSON logs, the first admin key) in a file."""
+
+    port: int
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+def _start(url: str, log: Path) -> Server:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "CLAIMDESK_DATABASE_URL": url,
+        "CLAIMDESK_SSE_POLL_SECONDS": str(POLL_SECONDS),
+        "CLAIMDESK_SSE_HEARTBEAT_SECONDS": str(HEARTBEAT_SECONDS),
+        "CLAIMDESK_LOG_LEVEL": "WARNING",
+    }
+    command = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1"]
+    with log.open("wb") as out:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(
+            [*command, "--port", str(port), "--no-worker"],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    return Server(port, proc, log)
+
+
+def _stop(server: Server) -> None:
+    server.proc.terminate()
+    try:
+        server.proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.proc.kill()
+        server.proc.wait(timeout=10)
+
+
+def _wait_for_admin_key(server: Server, deadline: float) -> str:
+    """The key `serve` prints alone on the line after its notice (migrations run first)."""
+    while time.monotonic() < deadline:
+        lines = server.output().splitlines()
+        for notice, key in itertools.pairwise(lines):
+            if notice.startswith("No admin key existed") and key.startswith(KEY_PREFIX):
+                return key.strip()
+        if server.proc.poll() is not None:
+            pytest.fail(f"server exited with {server.proc.returncode}:\n{server.output()}")
+        time.sleep(0.1)
+    pytest.fail(f"no admin key printed in {STARTUP_SECONDS} s:\n{server.output()}")
+
+
+def _wait_healthy(server: Server, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        if server.proc.poll() is not None:
+            pytest.fail(f"server exited with {server.proc.returncode}:\n{server.output()}")
+        try:
+            if httpx.get(f"{server.base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"/healthz did not answer in {STARTUP_SECONDS} s:\n{server.output()}")
+
+
+@dataclass
+class Replicas:
+    first: Server
+    second: Server
+    auth: dict[str, str]
+    kind: str
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def replicas(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Replicas]:
+    """Two server processes on one fresh database; the first created the admin key."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
+    else:
+        if not PG_UP:
+            pytest.skip("PostgreSQL is not running at 127.0.0.1:5432")
+        url = asyncio.run(create_pg_database())
+    servers: list[Server] = []
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        servers.append(_start(url, tmp_path / "first.log"))
+        key = _wait_for_admin_key(servers[0], deadline)
+        servers.append(_start(url, tmp_path / "second.log"))  # migrations are done by now
+        for server in servers:
+            _wait_healthy(server, deadline)
+        assert not any(line.startswith(KEY_PREFIX) for line in servers[1].output().splitlines())
+        yield Replicas(servers[0], servers[1], {"Authorization": f"Bearer {key}"}, request.param)
+    finally:
+        for server in servers:
+            _stop(server)
+        if request.param == "postgresql":
+            asyncio.run(drop_pg_database(url))
+
+
+@dataclass
+class Event:
+    """One SSE event as received (`comments` are the comment lines before it)."""
+
+    event: str | None = None
+    id: str | None = None
+    data: list[str] = field(default_factory=list)
+    comments: list[str] = field(default_factory=list)
+    at: float = 0.0
+
+    def json(self) -> Any:
+        return json.loads("\n".join(self.data))
+
+
+async def _events(response: httpx.Response) -> AsyncIterator[Event]:
+    """Parse text/event-stream lines into events; comment lines are yielded as their own."""
+    current = Event()
+    async for line in response.aiter_lines():
+        if line.startswith(":"):
+            yield Event(event=None, comments=[line], at=time.monotonic())
+        elif line == "":
+            if current.event or current.data or current.id is not None:
+                current.at = time.monotonic()
+                yield current
+            current = Event()
+        else:
+            name, _, value = line.partition(":")
+            value = value.removeprefix(" ")
+            if name == "event":
+                current.event = value
+            elif name == "id":
+                current.id = value
+            elif name == "data":
+                current.data.append(value)
+
+
+class Stream:
+    """An open progress stream read in the background; events queued as they arrive."""
+
+    def __init__(self, http: httpx.AsyncClient, url: str, headers: dict[str, str]) -> None:
+        self.http = http
+        self.url = url
+        self.headers = headers
+        self.queue: asyncio.Queue[Event] = asyncio.Queue()
+        self.pings = 0
+        self.pinged = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._opened: asyncio.Future[httpx.Response] | None = None
+
+    async def __aenter__(self) -> Stream:
+        self._opened = asyncio.get_running_loop().create_future()
+        self._task = asyncio.create_task(self._read())
+        try:
+            response = await asyncio.wait_for(asyncio.shield(self._opened), 10)
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("text/event-stream")
+            assert response.headers["cache-control"] == "no-store"
+        except BaseException:
+            await self.__aexit__()
+            raise
+        return self
+
+    async def _read(self) -> None:
+        assert self._opened is not None
+        try:
+            async with self.http.stream("GET", self.url, headers=self.headers) as response:
+                self._opened.set_result(response)
+                async for event in _events(response):
+                    if event.event is None and event.comments:
+                        self.pings += sum(c.startswith(": ping") for c in event.comments)
+                        if self.pings:
+                            self.pinged.set()
+                        continue
+                    await self.queue.put(event)
+        except Exception as exc:
+            if not self._opened.done():
+                self._opened.set_exception(exc)
+            raise
+
+    async def next(self, within: float = 10) -> Event:
+        """The next event (comments skipped)."""
+        try:
+            return await asyncio.wait_for(self.queue.get(), within)
+        except TimeoutError:
+            pytest.fail(f"no event on {self.url} within {within} s")
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+
+
+def _assert_stage_changed(event: Event, *, seq: int, from_stage: str, stage: str) -> None:
+    assert event.event == "stage_changed"
+    assert event.id == str(seq)
+    data = event.json()
+    assert data["claim_no"] == "CLM-S1"
+    assert data["seq"] == seq
+    assert data["from_stage"] == from_stage
+    assert data["stage"] == stage
+    assert data["stage_label"]
+    assert data["occurred_at"]
+    assert data["event_id"] == f"evt-{seq}"
+    assert data["progress"]["stage"] == stage
+
+
+async def test_stage_change_through_another_process_reaches_the_stream(
+    replicas: Replicas,
+) -> None:
+    auth = replicas.auth
+    url = STREAM.format("CLM-S1")
+    timeout = httpx.Timeout(10, read=30)
+    async with (
+        httpx.AsyncClient(base_url=replicas.first.base, timeout=timeout) as first,
+        httpx.AsyncClient(base_url=replicas.second.base, timeout=timeout) as second,
+    ):
+        assert (await first.put("/v1/claims/CLM-S1", json=CLAIM, headers=auth)).status_code == 201
+        progress_now = (await first.get("/v1/claims/CLM-S1/progress", headers=auth)).json()
+
+        async with Stream(first, url, auth) as stream:
+            initial = await stream.next()
+            assert initial.event == "progress"
+            assert initial.id == "0"
+            assert initial.json()["stage"] == progress_now["stage"] == "reported"
+            assert initial.json()["claim_no"] == progress_now["claim_no"]
+
+            sent = time.monotonic()
+            response = await move(
+                second,
+                auth,
+                "survey_assessment",
+                "2026-11-03T09:00:00+08:00",
+                claim_no="CLM-S1",
+                event_id="evt-1",
+            )
+            answered = time.monotonic()
+            assert response.status_code == 201, response.text
+            # Waits past the limit (and PostgreSQL's 7.5 s backstop poll), so that a lost
+            # wake-up fails on the latency assertion with the time it took.
+            changed = await stream.next(within=10)
+            latency = changed.at - sent
+            print(
+                f"\n{replicas.kind}: move via process 2 reached the stream on 1 in "
+                f"{latency * 1000:.0f} ms (the POST answered in {(answered - sent) * 1000:.0f} ms)"
+            )
+            _assert_stage_changed(changed, seq=1, from_stage="reported", stage="survey_assessment")
+            assert latency < LATENCY_LIMIT, f"{latency:.2f} s"
+
+            # An idle stream carries heartbeat comments (CLAIMDESK_SSE_HEARTBEAT_SECONDS=0.5).
+            await asyncio.wait_for(stream.pinged.wait(), 5)
+            assert stream.pings > 0
+            assert stream.queue.empty()
+
+        # Disconnected: a move through the other process, then a reconnect resuming after 1.
+        response = await move(
+            second,
+            auth,
+            "document_review",
+            "2026-11-04T09:00:00+08:00",
+            claim_no="CLM-S1",
+            event_id="evt-2",
+            missing_documents=["事故認定書"],
+        )
+        assert response.status_code == 201, response.text
+        async with Stream(first, url, {**auth, "Last-Event-ID": "1"}) as stream:
+            replayed = await stream.next()
+            _assert_stage_changed(
+                replayed, seq=2, from_stage="survey_assessment", stage="document_review"
+            )
+            current = await stream.next()
+            assert current.event == "progress"
+            assert current.id == "2"
+            assert current.json()["stage"] == "document_review"
+            assert stream.queue.empty()
