@@ -70,6 +70,7 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.no_worker:
         # Each uvicorn worker process reads its settings from the environment.
         os.environ["CLAIMDESK_WORKER_ENABLED"] = "false"
+        get_settings.cache_clear()  # the in-process server reads them again
     migrate(settings)
     key = ensure_first_admin_key(settings)
     if key:

@@ -3,7 +3,7 @@
 Runs as `claimdesk worker`, and inside `claimdesk serve` unless CLAIMDESK_WORKER_ENABLED is
 false. On PostgreSQL every replica may run one: deliveries are claimed with SKIP LOCKED and
 the scanners announce each breach once. On SQLite a lease row lets one process at a time run
-it (several `serve --workers` processes on one file take over from each other).
+it (a second process on the same file, which SQLite setups should avoid anyway, waits for it).
 """
 
 from __future__ import annotations
@@ -177,8 +177,13 @@ class Worker:
         while True:
             try:
                 cutoff = self.clock() - self.settings.webhook_retention
-                async with self.db.transaction() as conn:
-                    await webhooks_service.purge(conn, cutoff)
+                while True:
+                    # One short transaction per batch: SQLite's one writer is not held long.
+                    async with self.db.transaction() as conn:
+                        deleted = await webhooks_service.purge_batch(conn, cutoff)
+                    if not deleted:
+                        break
+                    await asyncio.sleep(0.05)
             except Exception:
                 log.exception("webhook housekeeping failed")
             await asyncio.sleep(self.settings.maintenance_interval_seconds)

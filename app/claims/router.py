@@ -243,7 +243,7 @@ LastEventId = Annotated[
     str | None,
     Header(
         alias="Last-Event-ID",
-        pattern=r"^[0-9]{1,12}$",
+        pattern=r"^[0-9]{1,9}$",
         description="The `id` of the last event received: the stream resumes after it (sent "
         "by EventSource on reconnect).",
         examples=["3"],

@@ -717,7 +717,7 @@ async def list_claims(
 
 
 async def scan_breaches(
-    session: AsyncSession, *, now: datetime, limit: int = 500
+    session: AsyncSession, *, now: datetime, ctx: DeadlineContext, limit: int = 500
 ) -> tuple[int, int]:
     """Announce each passed running deadline of a claim once (`claim.deadline_breached`).
 
@@ -736,6 +736,16 @@ async def scan_breaches(
     events = 0
     for claim in rows:
         doc = orjson.loads(claim.progress_doc)
+        if _needs_refresh(doc, ctx):  # counted on a calendar since corrected: count again
+            _refresh_provisional(
+                doc,
+                {
+                    "reported_at": claim.reported_at,
+                    "coverage_type": claim.coverage_type,
+                    "advance_paid_at": claim.advance_paid_at,
+                },
+                ctx,
+            )
         running = [d for d in doc["deadlines"] if d["state"] == "running"]
         for d in running:
             if d["due_ts"] > now_ts:

@@ -38,7 +38,7 @@ from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
 
-ComplaintId = Annotated[int, Path(ge=1, le=2**62, description="The complaint's id.")]
+ComplaintId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The complaint's id.")]
 
 
 def _ctx(request: Request) -> Any:

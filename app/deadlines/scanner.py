@@ -44,7 +44,7 @@ async def scan(db: Database, *, ctx: Any, now: datetime, limit: int = BATCH) -> 
             limit,
         ),
         "claim.deadline_breached": await _drain(
-            db, lambda s: claims_service.scan_breaches(s, now=now, limit=limit), limit
+            db, lambda s: claims_service.scan_breaches(s, now=now, ctx=ctx, limit=limit), limit
         ),
         "follow_up.due": await _drain(
             db, lambda s: followups_service.scan_due(s, now=now, limit=limit), limit

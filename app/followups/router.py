@@ -22,7 +22,7 @@ from app.followups.schemas import FollowUpCreate, FollowUpPage, FollowUpRead, Fo
 
 router = APIRouter(prefix="/v1", tags=["follow-ups"])
 
-FollowUpId = Annotated[int, Path(ge=1, le=2**62, description="The follow-up's id.")]
+FollowUpId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The follow-up's id.")]
 
 
 @router.post(
@@ -88,7 +88,7 @@ async def list_follow_ups(
     assignee: Annotated[str | None, Query(max_length=100)] = None,
     status: Literal["open", "done", "cancelled"] | None = None,
     kind: Kind | None = None,
-    complaint_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    complaint_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     due_before: Annotated[datetime | None, Query(description="Due strictly before.")] = None,
     overdue: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,

@@ -24,7 +24,7 @@ from app.improvements.schemas import (
 
 router = APIRouter(prefix="/v1/improvement-actions", tags=["improvement actions"])
 
-ActionId = Annotated[int, Path(ge=1, le=2**62, description="The improvement action's id.")]
+ActionId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The improvement action's id.")]
 
 
 @router.post(
@@ -62,7 +62,7 @@ async def list_actions(
     status: Literal["open", "in_progress", "done", "cancelled"] | None = None,
     subcause: SubcauseCode | None = None,
     owner: Annotated[str | None, Query(max_length=100)] = None,
-    complaint_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    complaint_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     overdue: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=500)] = None,

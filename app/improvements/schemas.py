@@ -14,7 +14,7 @@ from app.core.pagination import Page
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 Owner = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-ComplaintIds = Annotated[list[Annotated[int, Field(ge=1, le=2**62)]], Field(max_length=500)]
+ComplaintIds = Annotated[list[Annotated[int, Field(ge=1, le=2**31 - 1)]], Field(max_length=500)]
 
 
 def _unique(ids: list[int] | None) -> list[int] | None:

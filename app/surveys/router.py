@@ -85,7 +85,7 @@ async def list_surveys(
     session: ReadSession,
     dissatisfied: bool | None = None,
     method: Method | None = None,
-    complaint_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    complaint_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,

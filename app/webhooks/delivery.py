@@ -1,9 +1,10 @@
 """Sending outbox deliveries: claim a subscription, POST its oldest pending events in order.
 
-PostgreSQL: a batch is one transaction that holds the subscription's row lock
-(`FOR UPDATE SKIP LOCKED`) while it sends, so any number of workers share the work and no
-two ever send to one subscription at once; a worker killed mid-batch loses its lock with its
-connection, and the batch is sent again by the next one (at least once, never lost).
+PostgreSQL: a batch is one transaction that holds the subscription's row lock while it sends
+(`FOR NO KEY UPDATE SKIP LOCKED`: a new delivery's foreign-key check takes only a key-share
+lock, so changes that write events never wait for a batch). Any number of workers share the
+work and no two ever send to one subscription at once; a worker killed mid-batch loses its lock
+with its connection, and the batch is sent again by the next one (at least once, never lost).
 
 SQLite: one process runs the worker (a lease, see app/worker.py); sending happens outside any
 transaction (SQLite has one write lock and the requests need it), results are written after.
@@ -11,6 +12,7 @@ transaction (SQLite has one write lock and the requests need it), results are wr
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from collections.abc import Callable
@@ -74,7 +76,7 @@ _DUE = (
 _ORDER = "ORDER BY s.last_batch_at IS NOT NULL, s.last_batch_at, s.id"
 _CLAIM_PG = text(
     f"SELECT {_SUBSCRIPTION_COLUMNS} FROM webhook_subscription s WHERE {_DUE} "  # noqa: S608
-    f"{_ORDER} LIMIT 1 FOR UPDATE OF s SKIP LOCKED"
+    f"{_ORDER} LIMIT 1 FOR NO KEY UPDATE OF s SKIP LOCKED"
 ).bindparams(bindparam("now", type_=UTCDateTime()))
 _DUE_SQLITE = text(
     f"SELECT {_SUBSCRIPTION_COLUMNS} FROM webhook_subscription s WHERE {_DUE} "  # noqa: S608
@@ -166,14 +168,17 @@ class Sender:
         code: int | None = None
         error: str | None = None
         try:
-            response = await self.client.post(subscription.url, content=body, headers=headers)
+            # httpx's timeouts are per read; this bounds the whole exchange (a receiver that
+            # trickles bytes cannot hold the batch, and on PostgreSQL its lock, any longer).
+            async with asyncio.timeout(self.cfg.timeout):
+                response = await self.client.post(subscription.url, content=body, headers=headers)
             code = response.status_code
             if not 200 <= code < 300:
                 error = f"HTTP {code}"
-        except httpx.TimeoutException:
+        except (TimeoutError, httpx.TimeoutException):
             error = f"timeout after {self.cfg.timeout:g} s"
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500] or type(exc).__name__
+        except Exception as exc:  # any failure to deliver is a failed attempt, never a crash
+            error = f"{type(exc).__name__}: {exc}"[:500]
         latency = time.perf_counter() - t0
         WEBHOOK_LATENCY.observe(latency)
         now = self.clock()

@@ -15,7 +15,11 @@ class OutboxEvent(SQLModel, table=True):
     """An event, written in the transaction of the change it reports; never updated."""
 
     __tablename__ = "outbox_event"
-    __table_args__ = (Index("ix_outbox_event_occurred_at", "occurred_at"),)
+    # AUTOINCREMENT on SQLite: ids are what receivers deduplicate on, never reused after a purge.
+    __table_args__ = (
+        Index("ix_outbox_event_occurred_at", "occurred_at"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     type: str = Field(sa_column=Column(String(40), nullable=False))
@@ -68,6 +72,7 @@ class WebhookDelivery(SQLModel, table=True):
         Index("ix_webhook_delivery_subscription", "subscription_id", "status", "id"),
         Index("ix_webhook_delivery_status_id", "status", "id"),
         Index("ix_webhook_delivery_event", "event_id"),
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -26,8 +26,8 @@ from app.webhooks.schemas import (
 
 router = APIRouter(tags=["webhooks"])
 
-SubscriptionId = Annotated[int, Path(ge=1, le=2**62, description="The subscription's id.")]
-DeliveryId = Annotated[int, Path(ge=1, le=2**62, description="The delivery's id.")]
+SubscriptionId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The subscription's id.")]
+DeliveryId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The delivery's id.")]
 
 
 @router.post(
@@ -120,7 +120,7 @@ async def list_deliveries(
     principal: WebhooksAdmin,
     session: ReadSession,
     status: DeliveryStatus | None = None,
-    subscription_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    subscription_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     event_type: EventType | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=500)] = None,

@@ -9,6 +9,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
+import idna
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,10 +43,13 @@ def check_url(url: str, allowed_hosts: list[str]) -> None:
     Integrations are internal, so private and loopback addresses are accepted; the optional
     allow-list (`.example.com` admits the domain and its subdomains) narrows that down.
     """
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        raise Unprocessable("url must not contain whitespace or control characters.")
     try:
         parts = urlsplit(url)
         port = parts.port
-    except ValueError as exc:
+        httpx.URL(url)  # what the worker will send to must parse the same way now
+    except (ValueError, httpx.InvalidURL, UnicodeError) as exc:
         raise Unprocessable(f"url is not a valid URL: {exc}.") from None
     if parts.scheme not in ("http", "https"):
         raise Unprocessable("url must be an http:// or https:// URL.")
@@ -62,6 +67,14 @@ def check_url(url: str, allowed_hosts: list[str]) -> None:
     except ValueError:
         if not all(label and len(label) <= 63 for label in host.split(".")):
             raise Unprocessable("url has an invalid host name.") from None
+        try:  # internationalised names must encode the way the HTTP client will encode them
+            if not host.isascii():
+                idna.encode(host)
+            for label in host.split("."):
+                if label.startswith("xn--"):
+                    idna.decode(label)
+        except idna.IDNAError as exc:
+            raise Unprocessable(f"url has an invalid host name: {exc}.") from None
     if allowed_hosts and not any(
         host == allowed
         or (allowed.startswith(".") and (host.endswith(allowed) or host == allowed[1:]))
@@ -246,7 +259,7 @@ async def list_deliveries(
     position = decode_cursor("webhook-deliveries", cursor)
     stmt = _joined().order_by(WebhookDelivery.id.desc()).limit(limit + 1)  # type: ignore[union-attr]
     if position is not None:
-        if len(position) != 1 or not isinstance(position[0], int):
+        if len(position) != 1 or not isinstance(position[0], int) or position[0] > 2**31:
             raise Unprocessable("cursor is damaged")
         stmt = stmt.where(WebhookDelivery.id < position[0])
     if filters.status is not None:
@@ -318,6 +331,7 @@ async def redeliver(
         raise Conflict("The subscription was deleted; nothing can be delivered to it.")
     previous = delivery.status
     delivery.status = "pending"
+    delivery.attempts = 0  # back-off starts over; the attempts log keeps the history
     delivery.window_started_at = now
     delivery.next_attempt_at = now
     subscription.blocked_until = None
@@ -334,37 +348,31 @@ async def redeliver(
     return await get_delivery(session, delivery_id)
 
 
-async def purge(conn: Any, cutoff: datetime, batch: int = 5000) -> int:
-    """Delete delivered and cancelled deliveries, and events nobody waits for, before `cutoff`.
+async def purge_batch(conn: Any, cutoff: datetime, batch: int = 2000) -> int:
+    """Delete up to `batch` delivered or cancelled deliveries, then up to `batch` events nobody
+    waits for, from before `cutoff`; the number of rows deleted (call until 0).
 
     Dead deliveries stay until an admin redelivers them (their events with them).
     """
-    total = 0
-    finished = ("delivered", "cancelled")
-    while True:
-        # Attempts go with their delivery (ON DELETE CASCADE).
-        ids = (
-            select(WebhookDelivery.id)
-            .where(
-                WebhookDelivery.status.in_(finished),  # type: ignore[attr-defined]
-                WebhookDelivery.created_at < cutoff,  # type: ignore[arg-type]
-            )
-            .limit(batch)
-        )
-        result = await conn.execute(delete(WebhookDelivery).where(WebhookDelivery.id.in_(ids)))  # type: ignore[union-attr]
-        total += result.rowcount
-        if result.rowcount < batch:
-            break
-    orphans = (
-        select(OutboxEvent.id)
+    # Attempts go with their delivery (ON DELETE CASCADE).
+    ids = (
+        select(WebhookDelivery.id)
         .where(
-            OutboxEvent.occurred_at < cutoff,  # type: ignore[arg-type]
-            ~select(WebhookDelivery.id).where(WebhookDelivery.event_id == OutboxEvent.id).exists(),
+            WebhookDelivery.status.in_(("delivered", "cancelled")),  # type: ignore[attr-defined]
+            WebhookDelivery.created_at < cutoff,  # type: ignore[arg-type]
         )
         .limit(batch)
     )
-    while True:
-        result = await conn.execute(delete(OutboxEvent).where(OutboxEvent.id.in_(orphans)))  # type: ignore[union-attr]
-        if result.rowcount < batch:
-            break
-    return total
+    deliveries = await conn.execute(
+        delete(WebhookDelivery).where(WebhookDelivery.id.in_(ids))  # type: ignore[union-attr]
+    )
+    waited_for = select(WebhookDelivery.id).where(WebhookDelivery.event_id == OutboxEvent.id)
+    orphans = (
+        select(OutboxEvent.id)
+        .where(OutboxEvent.occurred_at < cutoff, ~waited_for.exists())  # type: ignore[arg-type]
+        .limit(batch)
+    )
+    events = await conn.execute(
+        delete(OutboxEvent).where(OutboxEvent.id.in_(orphans))  # type: ignore[union-attr]
+    )
+    return deliveries.rowcount + events.rowcount

@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column("occurred_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_event")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("outbox_event", schema=None) as batch_op:
         batch_op.create_index("ix_outbox_event_occurred_at", ["occurred_at"], unique=False)
@@ -96,6 +97,7 @@ def upgrade() -> None:
             ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_delivery")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("webhook_delivery", schema=None) as batch_op:
         batch_op.create_index("ix_webhook_delivery_event", ["event_id"], unique=False)

@@ -31,6 +31,7 @@ class Receiver:
     status: int = 200
     delay: float = 0.0
     requests: list[Received] = field(default_factory=list)
+    begun: int = 0  # requests whose body has arrived (answered or not yet)
     port: int = 0
     _server: uvicorn.Server | None = None
     _task: asyncio.Task[None] | None = None
@@ -61,6 +62,7 @@ class Receiver:
             if not message.get("more_body"):
                 break
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        self.begun += 1
         if self.delay:
             await asyncio.sleep(self.delay)
         ok = verify(raw, self.secret, headers.get("x-signature", ""))

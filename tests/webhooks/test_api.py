@@ -44,6 +44,10 @@ async def test_a_secret_is_generated_when_none_is_given(client, keys):
         ({"url": "http:///nohost"}, "host"),
         ({"url": "https://user:pw@example.com/x"}, "credentials"),
         ({"url": "http://example.com:99999/x"}, "valid"),
+        ({"url": "http://ex\tample.com/x"}, "whitespace"),
+        ({"url": "http://example.com/\nx"}, "whitespace"),
+        ({"url": "http://example.com/\x7f"}, "control"),
+        ({"url": "http://xn--zz.example/x"}, "valid"),
         ({"events": []}, "events"),
         ({"events": ["complaint.created", "complaint.created"]}, "duplicates"),
         ({"events": ["complaint.deleted"]}, "events"),
@@ -87,6 +91,18 @@ async def test_unknown_ids_are_404(client, keys):
     assert_problem(
         await client.delete(f"/v1/webhook-subscriptions/{sid}", headers=keys["admin"]), 404
     )
+
+
+async def test_ids_beyond_the_columns_are_422_not_500(client, keys):
+    for response in (
+        await client.get("/v1/webhook-subscriptions/3000000000", headers=keys["admin"]),
+        await client.get("/v1/webhook-deliveries/3000000000", headers=keys["admin"]),
+        await client.get(
+            "/v1/webhook-deliveries", params={"subscription_id": 3000000000}, headers=keys["admin"]
+        ),
+        await client.get("/v1/complaints/3000000000", headers=keys["admin"]),
+    ):
+        assert_problem(response, 422)
 
 
 async def test_only_admins_manage_webhooks(client, keys):

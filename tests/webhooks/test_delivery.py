@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -296,3 +298,52 @@ async def test_bad_signature_secret_is_a_failed_delivery(client, keys, receiver,
     await driver.drain()
     assert receiver.requests[0].signature_ok is False
     assert receiver.delivered == []
+
+
+async def test_a_slow_receiver_never_holds_up_changes(client, keys, receiver, driver):
+    await subscribe(client, keys, receiver.url, ["claim.stage_changed"])
+    claims = keys["claims_system"]
+    assert (await put_claim(client, claims, "CLM-W3")).status_code == 201
+    at = "2026-11-03T10:00:00+08:00"
+    assert (await move(client, claims, "survey_assessment", at, "CLM-W3")).status_code == 201
+    receiver.delay = 0.4  # under the 0.5 s timeout: the batch is in flight for a while
+    sending = asyncio.create_task(driver.drain())
+    while not receiver.begun and not sending.done():  # noqa: ASYNC110 - polls a counter
+        await asyncio.sleep(0.01)
+    started = time.perf_counter()
+    # a change that writes a delivery for the subscription being sent to
+    moved = await move(client, claims, "document_review", "2026-11-04T10:00:00+08:00", "CLM-W3")
+    waited = time.perf_counter() - started
+    assert moved.status_code == 201
+    await sending
+    assert waited < 0.3, f"the stage event waited {waited:.2f} s for a delivery batch"
+    receiver.delay = 0.0
+    await driver.drain()
+    assert [b["data"]["seq"] for b in receiver.delivered] == [1, 2]
+
+
+async def test_an_undeliverable_url_is_a_failed_attempt_not_a_stuck_worker(
+    client, keys, receiver, driver
+):
+    good = await subscribe(client, keys, receiver.url, ["complaint.created"])
+    # stored before today's validation existed: httpx refuses it at send time
+    async with driver.app.state.db.transaction() as conn:
+        await conn.execute(
+            text(
+                "UPDATE webhook_subscription SET url = 'http://xn--zz.example/hook' WHERE id = :id"
+            ),
+            {"id": good["id"]},
+        )
+    other = await subscribe(client, keys, receiver.url, ["complaint.created"])
+    await file(client, keys["call_center"])
+    assert await driver.drain() == 2
+    assert len(receiver.delivered) == 1  # the healthy subscription got its event
+    items = (
+        await client.get(
+            "/v1/webhook-deliveries",
+            params={"subscription_id": good["id"]},
+            headers=keys["admin"],
+        )
+    ).json()["items"]
+    assert items[0]["status"] == "pending" and items[0]["last_error"]
+    assert other["id"] != good["id"]
