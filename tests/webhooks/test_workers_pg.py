@@ -65,12 +65,14 @@ async def pg_database() -> AsyncIterator[tuple[str, Database]]:
 class WorkerProcess:
     """`python -m app.cli worker` on `url`; its stdout and stderr go to a file."""
 
-    def __init__(self, url: str, log_dir: Path, label: str, *, batch_size: int) -> None:
+    def __init__(
+        self, url: str, log_dir: Path, label: str, *, batch_size: int, lanes: int = 4
+    ) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMDESK_")}
         env.update(
             {
                 "CLAIMDESK_DATABASE_URL": url,
-                "CLAIMDESK_WORKER_LANES": "4",
+                "CLAIMDESK_WORKER_LANES": str(lanes),
                 "CLAIMDESK_WORKER_POLL_SECONDS": "0.2",
                 "CLAIMDESK_SCAN_INTERVAL_SECONDS": "3600",
                 "CLAIMDESK_LOG_LEVEL": "WARNING",
@@ -216,7 +218,11 @@ async def test_two_worker_processes_deliver_each_event_exactly_once_in_order(
             subscriptions = [await subscribe(db, r.url) for r in receivers]
             # Half the events wait as a backlog; the rest are written while both workers run.
             await emit_events(db, range(events // 2))
-            workers = [WorkerProcess(url, tmp_path, label, batch_size=50) for label in "ab"]
+            # One lane each: a worker holds one of the three subscriptions at a time, so the
+            # work is shared (with more lanes than subscriptions one worker may take it all).
+            workers = [
+                WorkerProcess(url, tmp_path, label, batch_size=50, lanes=1) for label in "ab"
+            ]
             for worker in workers:
                 await worker.wait_running()
             await emit_events(db, range(events // 2, events))
