@@ -9,12 +9,7 @@ stream held open by the other (NOTIFY on PostgreSQL, polling on SQLite).
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -26,7 +21,15 @@ import pytest
 
 from app.auth.service import KEY_PREFIX
 from tests.claims.helpers import CLAIM, assert_problem, move, put_claim
-from tests.conftest import PG_UP, ROOT, create_pg_database, drop_pg_database
+from tests.conftest import PG_UP, create_pg_database, drop_pg_database
+from tests.servers import (
+    STARTUP_SECONDS,
+    Server,
+    start_server,
+    stop_server,
+    wait_for_admin_key,
+    wait_healthy,
+)
 
 STREAM = "/v1/claims/{}/progress/stream"
 
@@ -54,88 +57,13 @@ async def test_last_event_id_that_is_not_a_number_is_422(client: httpx.AsyncClie
 
 # ---------------------------------------------------------------- real servers
 
-STARTUP_SECONDS = 90  # the first start on a clean machine trains the classifier (var/models)
 POLL_SECONDS = 0.5
 HEARTBEAT_SECONDS = 0.5
 LATENCY_LIMIT = 2.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Server:
-    """One `claimdesk serve` process; its stdout (JSON logs, the first admin key) in a file."""
-
-    port: int
-    proc: subprocess.Popen[bytes]
-    log: Path
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def output(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-
-def _start(url: str, log: Path) -> Server:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "CLAIMDESK_DATABASE_URL": url,
-        "CLAIMDESK_SSE_POLL_SECONDS": str(POLL_SECONDS),
-        "CLAIMDESK_SSE_HEARTBEAT_SECONDS": str(HEARTBEAT_SECONDS),
-        "CLAIMDESK_LOG_LEVEL": "WARNING",
-    }
-    command = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1"]
-    with log.open("wb") as out:  # the child keeps its own copy of the descriptor
-        proc = subprocess.Popen(
-            [*command, "--port", str(port), "--no-worker"],
-            env=env,
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    return Server(port, proc, log)
-
-
-def _stop(server: Server) -> None:
-    server.proc.terminate()
-    try:
-        server.proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.proc.kill()
-        server.proc.wait(timeout=10)
-
-
-def _wait_for_admin_key(server: Server, deadline: float) -> str:
-    """The key `serve` prints alone on the line after its notice (migrations run first)."""
-    while time.monotonic() < deadline:
-        lines = server.output().splitlines()
-        for notice, key in itertools.pairwise(lines):
-            if notice.startswith("No admin key existed") and key.startswith(KEY_PREFIX):
-                return key.strip()
-        if server.proc.poll() is not None:
-            pytest.fail(f"server exited with {server.proc.returncode}:\n{server.output()}")
-        time.sleep(0.1)
-    pytest.fail(f"no admin key printed in {STARTUP_SECONDS} s:\n{server.output()}")
-
-
-def _wait_healthy(server: Server, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        if server.proc.poll() is not None:
-            pytest.fail(f"server exited with {server.proc.returncode}:\n{server.output()}")
-        try:
-            if httpx.get(f"{server.base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"/healthz did not answer in {STARTUP_SECONDS} s:\n{server.output()}")
+SSE_ENV = {
+    "CLAIMDESK_SSE_POLL_SECONDS": str(POLL_SECONDS),
+    "CLAIMDESK_SSE_HEARTBEAT_SECONDS": str(HEARTBEAT_SECONDS),
+}
 
 
 @dataclass
@@ -158,16 +86,18 @@ def replicas(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Replica
     servers: list[Server] = []
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
-        servers.append(_start(url, tmp_path / "first.log"))
-        key = _wait_for_admin_key(servers[0], deadline)
-        servers.append(_start(url, tmp_path / "second.log"))  # migrations are done by now
+        servers.append(start_server(url, tmp_path / "first.log", env=SSE_ENV))
+        key = wait_for_admin_key(servers[0], deadline)
+        servers.append(
+            start_server(url, tmp_path / "second.log", env=SSE_ENV)
+        )  # migrations are done by now
         for server in servers:
-            _wait_healthy(server, deadline)
+            wait_healthy(server, deadline)
         assert not any(line.startswith(KEY_PREFIX) for line in servers[1].output().splitlines())
         yield Replicas(servers[0], servers[1], {"Authorization": f"Bearer {key}"}, request.param)
     finally:
         for server in servers:
-            _stop(server)
+            stop_server(server)
         if request.param == "postgresql":
             asyncio.run(drop_pg_database(url))
 
