@@ -36,11 +36,20 @@ async def _with_session(settings: Settings, work):
         await db.dispose()
 
 
-def _keys_create(settings: Settings, name: str, role: Role) -> str:
+def _non_negative(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return number
+
+
+def _keys_create(settings: Settings, name: str, role: Role, rate_limit: int | None = None) -> str:
     from app.auth import service
 
     async def work(session):
-        _, key = await service.create_key(session, name=name, role=role, now=datetime.now(UTC))
+        _, key = await service.create_key(
+            session, name=name, role=role, now=datetime.now(UTC), rate_limit=rate_limit
+        )
         return key
 
     return asyncio.run(_with_session(settings, work))
@@ -132,7 +141,7 @@ def _cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
         from app.core.errors import Conflict
 
         try:
-            key = _keys_create(settings, args.name, Role(args.role))
+            key = _keys_create(settings, args.name, Role(args.role), args.rate_limit)
         except Conflict as exc:
             print(exc.detail, file=sys.stderr)
             return 1
@@ -145,12 +154,13 @@ def _cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
             return await service.list_keys(session)
 
         rows = asyncio.run(_with_session(settings, work))
-        print(f"{'name':30} {'role':14} {'prefix':12} {'created':26} revoked")
+        print(f"{'name':30} {'role':14} {'prefix':12} {'created':26} {'limit/min':10} revoked")
         for row in rows:
             revoked = row.revoked_at.isoformat() if row.revoked_at else "-"
+            limit = "default" if row.rate_limit is None else str(row.rate_limit or "unlimited")
             print(
                 f"{row.name:30} {row.role:14} {row.prefix:12} "
-                f"{row.created_at.isoformat():26} {revoked}"
+                f"{row.created_at.isoformat():26} {limit:10} {revoked}"
             )
         return 0
     if args.keys_command == "revoke":
@@ -283,6 +293,14 @@ def build_parser() -> argparse.ArgumentParser:
     create = keys_sub.add_parser("create", help="create a key; prints it alone on the last line")
     create.add_argument("--role", required=True, choices=[r.value for r in Role])
     create.add_argument("--name", required=True)
+    create.add_argument(
+        "--rate-limit",
+        type=_non_negative,
+        default=None,
+        metavar="N",
+        help="requests per minute for this key (0: unlimited; default: "
+        "CLAIMDESK_RATE_LIMIT_PER_MINUTE)",
+    )
     keys_sub.add_parser("list", help="list keys (never their values)")
     revoke = keys_sub.add_parser("revoke", help="revoke a key by name")
     revoke.add_argument("name")

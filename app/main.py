@@ -13,6 +13,8 @@ import holidays
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from app.auth.dependencies import check_routes
+from app.auth.ratelimit import RateLimiter, current_window, purge_statement
 from app.auth.service import KeyVerifier
 from app.claims import router as claims_router
 from app.claims.service import DeadlineContext
@@ -26,7 +28,7 @@ from app.core.deps import system_clock
 from app.core.errors import install_problem_handlers
 from app.core.logging import configure_logging
 from app.core.middleware import RequestMiddleware
-from app.core.notify import STAGE_CHANNEL, Notifier
+from app.core.notify import KEYS_CHANNEL, STAGE_CHANNEL, Notifier
 from app.deadlines.calendar import WorkCalendar, load_schedule_file
 from app.deadlines.rules import get_profile
 from app.followups import router as followups_router
@@ -66,15 +68,19 @@ def deadline_context(settings: Settings) -> DeadlineContext:
 
 
 async def _maintenance(db: Database, settings: Settings) -> None:
-    """Housekeeping every few minutes: expired idempotency keys are deleted.
+    """Housekeeping every few minutes: expired idempotency keys and rate windows are deleted.
 
     Safe on several replicas at once (a DELETE of expired rows is idempotent).
     """
+    from sqlalchemy import text
+
     while True:
         await asyncio.sleep(settings.maintenance_interval_seconds)
         try:
             async with db.transaction() as conn:
                 await idempotency.purge_expired(conn, system_clock())
+                before = current_window(system_clock().timestamp()) - 1
+                await conn.execute(text(purge_statement()), {"before": before})
         except Exception:  # keep the loop alive; the next round retries
             logging.getLogger("claimdesk.maintenance").exception("maintenance round failed")
 
@@ -98,10 +104,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db = Database(settings)
         await db.start()
         app.state.db = db
-        app.state.keys = KeyVerifier(db.raw, settings.key_cache_seconds)
+        notifier = app.state.notifier = Notifier(settings, (STAGE_CHANNEL, KEYS_CHANNEL))
+        app.state.keys = KeyVerifier(
+            db.raw,
+            settings.key_cache_seconds,
+            changes=notifier.subscribe(KEYS_CHANNEL),
+            listening=lambda: notifier.listening,
+        )
+        app.state.rate_limiter = RateLimiter(
+            db.raw, default_per_minute=settings.rate_limit_per_minute, shared=not db.is_sqlite
+        )
         app.state.classifier = await classification_service.load_runtime(db, settings)
-        app.state.notifier = Notifier(settings, (STAGE_CHANNEL,))
-        await app.state.notifier.start()
+        await notifier.start()
         # Everything imported and built so far lives as long as the process: keep it out of
         # the collector's scans, which otherwise stall requests for milliseconds (p99).
         gc.collect()
@@ -148,6 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reports_router.router)
     app.include_router(classification_router.router)
     app.include_router(webhooks_router.router)
+    check_routes(app)
     app.mount("/docs/assets", StaticFiles(directory=ops_router.SWAGGER_ASSETS), name="docs-assets")
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     app.add_middleware(

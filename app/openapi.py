@@ -8,7 +8,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from app.core.errors import PROBLEM_JSON, Problem, ProblemError
+from app.auth.roles import OPERATIONS, allowed_roles
+from app.core.errors import PROBLEM_JSON, Problem, ProblemError, problem_doc_responses
 
 DESCRIPTION = """\
 claimdesk handles motor-insurance **claim complaints**: the core claims system pushes claims and
@@ -16,6 +17,9 @@ their stage changes, the call centre files and follows complaints, the customer 
 claim's live progress.
 
 * Authenticate with `Authorization: Bearer <api key>` (made by `claimdesk keys create`).
+* Each key may make `CLAIMDESK_RATE_LIMIT_PER_MINUTE` requests a minute (or its own limit);
+  beyond that the answer is 429 with `Retry-After`.
+* Each operation's description names the roles that may call it.
 * Errors are RFC 9457 `application/problem+json`.
 * `Accept-Language: zh-Hans | zh-Hant | en` selects labels; codes never change.
 """
@@ -49,6 +53,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     ref = {"$ref": "#/components/schemas/Problem"}
     for path_item in spec.get("paths", {}).values():
         for operation in path_item.values():
+            _document_access(operation)
             for status, response in operation.get("responses", {}).items():
                 if status.isdigit() and int(status) >= 400 and status != "503":
                     response["content"] = {PROBLEM_JSON: {"schema": ref}}
@@ -56,6 +61,24 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         schemas.pop(name, None)
     app.openapi_schema = spec
     return spec
+
+
+def _document_access(operation: dict[str, Any]) -> None:
+    """Name the roles that may call a protected operation and document its 429."""
+    op = operation.get("operationId")
+    if op not in OPERATIONS:
+        return
+    roles = ", ".join(f"`{role.value}`" for role in allowed_roles(op))
+    text = operation.get("description", "").rstrip()
+    operation["description"] = f"{text}\n\n**Roles:** {roles}.".lstrip()
+    limited = problem_doc_responses(429)[429]
+    limited["headers"] = {
+        "Retry-After": {
+            "description": "Seconds until the key's next one-minute window.",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    }
+    operation.setdefault("responses", {})["429"] = limited
 
 
 def export(app: FastAPI) -> str:

@@ -118,3 +118,24 @@ def wait_healthy(server: Server, deadline: float) -> None:
             pass
         time.sleep(0.1)
     pytest.fail(f"/healthz did not answer in time:\n{server.output()}")
+
+
+def cli(url: str, *args: str) -> str:
+    """Run `claimdesk ARGS` on the database at `url`; its standard output."""
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        env={**os.environ, "CLAIMDESK_DATABASE_URL": url, "CLAIMDESK_LOG_LEVEL": "WARNING"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if result.returncode != 0:
+        pytest.fail(f"claimdesk {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+def create_key(url: str, role: str, name: str, *extra: str) -> str:
+    """`claimdesk keys create`: the new key (the last line of its output)."""
+    return cli(url, "keys", "create", "--role", role, "--name", name, *extra).splitlines()[-1]

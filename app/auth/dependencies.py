@@ -1,31 +1,34 @@
-"""FastAPI dependencies that turn a bearer key into a principal with the right permission."""
+"""The auth dependency: bearer key → principal, checked against the operation table."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import HTTPBearer
 
-from app.auth.roles import Permission, allows, roles_with
+from app.auth.ratelimit import RateLimiter
+from app.auth.roles import OPERATIONS, PUBLIC, allows, roles_with
 from app.auth.service import KeyVerifier, Principal
-from app.core.errors import Forbidden, Unauthorized
+from app.core.errors import Forbidden, TooManyRequests, Unauthorized
 
 
-class Require(HTTPBearer):
-    """Admit keys whose role carries one permission.
+class Authorize(HTTPBearer):
+    """Admit a key whose role may call this operation, within the key's rate limit.
 
     A security scheme and the check in one dependency: it documents the bearer scheme in
-    OpenAPI and costs a single dependency resolution per request (this runs on every call).
+    OpenAPI and costs one dependency resolution per request. The permission comes from
+    `app.auth.roles.OPERATIONS` by the route's operationId, so the table is the only place a
+    right is granted (`check_routes` makes the application refuse to start otherwise).
     """
 
-    def __init__(self, permission: Permission) -> None:
+    def __init__(self) -> None:
         super().__init__(
             scheme_name="ApiKey",
             description="An API key created with `claimdesk keys create`.",
             auto_error=False,
         )
-        self.permission = permission
 
     async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
         header = request.headers.get("authorization", "")
@@ -38,34 +41,53 @@ class Require(HTTPBearer):
         if principal is None:
             raise Unauthorized("The API key is unknown or revoked.")
         request.state.principal = principal
-        if not allows(principal.role, self.permission):
-            allowed = ", ".join(r.value for r in roles_with(self.permission))
+        limiter: RateLimiter = request.app.state.rate_limiter
+        wait = await limiter.check(principal.key_id, principal.rate_limit)
+        if wait is not None:
+            raise TooManyRequests(
+                f"Key {principal.name!r} has used its requests for this minute; "
+                f"retry in {int(wait)} s.",
+                retry_after=int(wait),
+            )
+        permission = OPERATIONS[request.scope["route"].operation_id]
+        if not allows(principal.role, permission):
+            allowed = ", ".join(r.value for r in roles_with(permission))
             raise Forbidden(
                 f"Role {principal.role.value} may not do this; it needs one of: {allowed}."
             )
         return principal
 
 
-def require(permission: Permission) -> Require:
-    """The dependency for one permission."""
-    return Require(permission)
+authorize = Authorize()
+
+# The principal of an authorized call; every protected route takes one parameter of this type.
+Caller = Annotated[Principal, Depends(authorize)]
 
 
-ProgressReader = Annotated[Principal, Depends(require(Permission.progress_read))]
-ClaimsReader = Annotated[Principal, Depends(require(Permission.claims_read))]
-ClaimsLister = Annotated[Principal, Depends(require(Permission.claims_list))]
-ClaimsWriter = Annotated[Principal, Depends(require(Permission.claims_write))]
-ComplaintsReader = Annotated[Principal, Depends(require(Permission.complaints_read))]
-ComplaintsWriter = Annotated[Principal, Depends(require(Permission.complaints_write))]
-TaxonomyReader = Annotated[Principal, Depends(require(Permission.taxonomy_read))]
-FollowUpWorker = Annotated[Principal, Depends(require(Permission.follow_ups))]
-SurveyTaker = Annotated[Principal, Depends(require(Permission.surveys))]
-SurveyReviewer = Annotated[Principal, Depends(require(Permission.surveys_review))]
-ImprovementManager = Annotated[Principal, Depends(require(Permission.improvements))]
-TeachingCaseEditor = Annotated[Principal, Depends(require(Permission.teaching_cases))]
-Reporter = Annotated[Principal, Depends(require(Permission.reports))]
-Classifier = Annotated[Principal, Depends(require(Permission.classify))]
-ClassifierReader = Annotated[Principal, Depends(require(Permission.classifier_read))]
-ClassifierTrainer = Annotated[Principal, Depends(require(Permission.classifier_retrain))]
-ClassificationOverrider = Annotated[Principal, Depends(require(Permission.classification_override))]
-WebhooksAdmin = Annotated[Principal, Depends(require(Permission.webhooks_admin))]
+def _uses_authorize(route: APIRoute) -> bool:
+    return any(dep.call is authorize for dep in route.dependant.dependencies)
+
+
+def check_routes(app: FastAPI) -> None:
+    """Refuse to start when a route and the operation table disagree.
+
+    Every route with the auth dependency must be in `OPERATIONS`, every public route in
+    `PUBLIC` and without it, and every entry of either must name a route.
+    """
+    seen: set[str] = set()
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        op = route.operation_id
+        if op is None:
+            raise RuntimeError(f"route {route.path} has no operation_id")
+        seen.add(op)
+        if _uses_authorize(route):
+            if op not in OPERATIONS:
+                raise RuntimeError(f"operation {op} is not in app.auth.roles.OPERATIONS")
+        elif op not in PUBLIC:
+            raise RuntimeError(f"operation {op} has no auth dependency and is not PUBLIC")
+    missing = (OPERATIONS.keys() | PUBLIC) - seen
+    if missing:
+        raise RuntimeError(f"the operation table names unknown operations: {sorted(missing)}")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,6 +29,7 @@ class Principal:
     key_id: int
     name: str
     role: Role
+    rate_limit: int | None = None  # requests per minute; None: the configured default
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,12 +51,22 @@ def new_key() -> str:
 
 
 async def create_key(
-    session: AsyncSession, *, name: str, role: Role, now: datetime
+    session: AsyncSession,
+    *,
+    name: str,
+    role: Role,
+    now: datetime,
+    rate_limit: int | None = None,
 ) -> tuple[ApiKey, str]:
     """Create a key; returns the row and the key in clear (shown once, never stored)."""
     key = new_key()
     row = ApiKey(
-        name=name, role=role.value, key_hash=hash_key(key), prefix=key[:10], created_at=now
+        name=name,
+        role=role.value,
+        key_hash=hash_key(key),
+        prefix=key[:10],
+        created_at=now,
+        rate_limit=rate_limit,
     )
     session.add(row)
     try:
@@ -75,7 +88,11 @@ async def count_active_admin_keys(session: AsyncSession) -> int:
 
 
 async def revoke_key(session: AsyncSession, *, name: str, now: datetime) -> None:
-    """Revoke a key by name; it stops working within the key cache's lifetime."""
+    """Revoke a key by name; every replica refuses it from the next request on.
+
+    On PostgreSQL a trigger on `api_key` NOTIFYs every replica, which drops its key cache; on
+    SQLite keys are not cached (the lookup is a local indexed read).
+    """
     result = await session.execute(
         update(ApiKey)
         .where(ApiKey.name == name, ApiKey.revoked_at.is_(None))
@@ -86,33 +103,50 @@ async def revoke_key(session: AsyncSession, *, name: str, now: datetime) -> None
 
 
 class KeyVerifier:
-    """Bearer key → principal, cached in-process for a few seconds.
+    """Bearer key → principal.
 
-    Verification runs on every request, so a hit costs a dict lookup; a revoked key stops
-    working once its cache entry expires (CLAIMDESK_KEY_CACHE_SECONDS, default 5 s).
+    Verification runs on every request. On PostgreSQL verdicts are cached for
+    CLAIMDESK_KEY_CACHE_SECONDS, but only while this process listens for key changes: a
+    trigger on `api_key` NOTIFYs every replica and the cache is dropped before the next lookup,
+    so a revoked key stops working at once. Without a listener (SQLite, or the LISTEN
+    connection reconnecting) every request looks its key up (on SQLite an indexed read on the
+    event loop's thread, a few microseconds).
     """
 
     _MAX_ENTRIES = 10_000
+    _SQL = "SELECT id, name, role, revoked_at, rate_limit FROM api_key WHERE key_hash = $1"
 
-    def __init__(self, raw: RawReader, ttl_seconds: float) -> None:
+    def __init__(
+        self,
+        raw: RawReader,
+        ttl_seconds: float,
+        changes: asyncio.Event | None = None,
+        listening: Callable[[], bool] = lambda: False,
+    ) -> None:
         self.raw = raw
         self.ttl = ttl_seconds
+        self.changes = changes
+        self.listening = listening
         self._cache: dict[str, tuple[float, Principal | None]] = {}
 
     async def verify(self, key: str) -> Principal | None:
         """The principal of an active key, or None."""
         digest = hash_key(key)
         now = time.monotonic()
-        hit = self._cache.get(digest)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        row = await self.raw.fetchrow(
-            "SELECT id, name, role, revoked_at FROM api_key WHERE key_hash = $1", digest
-        )
+        cacheable = self.ttl > 0 and self.changes is not None and self.listening()
+        if cacheable:
+            assert self.changes is not None
+            if self.changes.is_set():  # a key changed somewhere: forget every verdict
+                self.changes.clear()
+                self._cache.clear()
+            hit = self._cache.get(digest)
+            if hit is not None and hit[0] > now:
+                return hit[1]
+        row = await self.raw.fetchrow(self._SQL, digest)
         principal = None
         if row is not None and row[3] is None:
-            principal = Principal(key_id=row[0], name=row[1], role=Role(row[2]))
-        if self.ttl > 0:
+            principal = Principal(key_id=row[0], name=row[1], role=Role(row[2]), rate_limit=row[4])
+        if cacheable:
             if len(self._cache) >= self._MAX_ENTRIES:
                 self._cache.clear()
             self._cache[digest] = (now + self.ttl, principal)

@@ -8,7 +8,7 @@ import orjson
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from sse_starlette import EventSourceResponse
 
-from app.auth.dependencies import ClaimsLister, ClaimsReader, ClaimsWriter, ProgressReader
+from app.auth.dependencies import Caller
 from app.auth.service import Actor
 from app.claims import service, stream
 from app.claims.schemas import (
@@ -19,6 +19,7 @@ from app.claims.schemas import (
     ProgressRead,
     StageEventCreate,
     StageEventRead,
+    progress_event_schema,
 )
 from app.claims.stages import Stage
 from app.core.concurrency import IfMatch, etag, expected_version
@@ -70,7 +71,7 @@ async def upsert_claim(
     claim_no: ClaimNoPath,
     body: ClaimUpsert,
     response: Response,
-    principal: ClaimsWriter,
+    principal: Caller,
     session: WriteSession,
     now: Now,
     lang: Language,
@@ -104,7 +105,7 @@ async def upsert_claim(
     responses=problem_doc_responses(401, 403, 422),
 )
 async def list_claims(
-    principal: ClaimsLister,
+    principal: Caller,
     session: ReadSession,
     now: Now,
     lang: Language,
@@ -140,7 +141,7 @@ async def list_claims(
 async def get_claim(
     claim_no: ClaimNoPath,
     response: Response,
-    principal: ClaimsReader,
+    principal: Caller,
     session: ReadSession,
     now: Now,
     lang: Language,
@@ -170,7 +171,7 @@ async def record_stage_event(
     claim_no: ClaimNoPath,
     body: StageEventCreate,
     request: Request,
-    principal: ClaimsWriter,
+    principal: Caller,
     conn: Transaction,
     if_match: IfMatch = None,
     accept_language: AcceptLanguage = None,
@@ -223,7 +224,7 @@ async def record_stage_event(
 async def get_progress(
     claim_no: ClaimNoPath,
     request: Request,
-    principal: ProgressReader,
+    principal: Caller,
     accept_language: AcceptLanguage = None,
 ) -> Response:
     """Where the claim is, what comes next, what is missing and by when; personal data masked."""
@@ -268,7 +269,10 @@ _SSE_EXAMPLE = (
             "…/progress), then `stage_changed` per move with the current view. Every event "
             "has `id:` (the claim's move number); comment lines keep an idle stream open.",
             "content": {
-                "text/event-stream": {"schema": {"type": "string"}, "example": _SSE_EXAMPLE}
+                "text/event-stream": {
+                    "schema": progress_event_schema(),
+                    "example": _SSE_EXAMPLE,
+                }
             },
         },
         **problem_doc_responses(401, 403, 404, 422),
@@ -277,7 +281,7 @@ _SSE_EXAMPLE = (
 async def stream_progress(
     claim_no: ClaimNoPath,
     request: Request,
-    principal: ProgressReader,
+    principal: Caller,
     accept_language: AcceptLanguage = None,
     last_event_id: LastEventId = None,
 ) -> Response:
@@ -298,6 +302,7 @@ async def stream_progress(
         clock=lambda: now_of(request),
         ctx=state.deadlines,
         poll_seconds=state.settings.sse_poll_seconds,
+        max_seconds=state.settings.sse_max_seconds,
     )
     return EventSourceResponse(
         events,

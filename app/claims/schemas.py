@@ -15,7 +15,7 @@ from pydantic import (
 )
 
 from app.claims.stages import CoverageType, Stage
-from app.core.fields import Instant
+from app.core.fields import Instant, PlainText
 from app.core.pagination import Page
 
 CLAIM_NO_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$"
@@ -24,10 +24,14 @@ PolicyNo = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")
 ]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 -]{5,24}$")]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-PlateNo = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=20)]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), PlainText
+]
+PlateNo = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=2, max_length=20), PlainText
+]
 DocumentName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), PlainText
 ]
 EventId = Annotated[str, StringConstraints(pattern=r"^[\x21-\x7e]{1,100}$")]
 Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
@@ -60,7 +64,9 @@ class ClaimUpsert(BaseModel):
     insured_phone: Phone
     accident_at: Instant
     reported_at: Instant
-    region: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
+    region: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=40), PlainText] | None
+    ) = None
     coverage_type: CoverageType = CoverageType.commercial
     advance_paid_at: Instant | None = Field(
         default=None, description="When an advance payment (Insurance Law Art. 25) was made."
@@ -98,9 +104,9 @@ class StageEventCreate(BaseModel):
     event_id: EventId | None = Field(
         default=None, description="The sender's id of this event; a repeat records nothing."
     )
-    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = Field(
-        default=None, description="Required (the reason) for `rejected` and for reopening."
-    )
+    note: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), PlainText] | None
+    ) = Field(default=None, description="Required (the reason) for `rejected` and for reopening.")
     actor: ShortText | None = None
     missing_documents: Annotated[list[DocumentName], Field(max_length=50)] | None = Field(
         default=None,
@@ -245,3 +251,49 @@ class ProgressRead(BaseModel):
     plate_no: str = Field(examples=["粵B·***45"])
     language: Literal["zh-Hans", "zh-Hant", "en"]
     updated_at: datetime
+
+
+class StageChangedData(BaseModel):
+    """The `data` of a `stage_changed` event on the progress stream."""
+
+    claim_no: str
+    seq: int = Field(description="The move's number; also the event's `id`.")
+    from_stage: Stage | None
+    stage: Stage
+    stage_label: str
+    occurred_at: datetime
+    event_id: str | None = None
+    progress: ProgressRead = Field(description="The progress view after the move.")
+
+
+def _json_data(schema: dict[str, object]) -> dict[str, object]:
+    return {"type": "string", "contentMediaType": "application/json", "contentSchema": schema}
+
+
+def progress_event_schema() -> dict[str, object]:
+    """JSON Schema of one event on the progress stream, as OpenAPI documents SSE events."""
+    changed = StageChangedData.model_json_schema(ref_template="#/components/schemas/{model}")
+    changed.pop("$defs", None)
+    ident = {"type": "string", "pattern": "^[0-9]+$"}
+    return {
+        "oneOf": [
+            {
+                "type": "object",
+                "required": ["event", "id", "data"],
+                "properties": {
+                    "event": {"const": "progress"},
+                    "id": ident,
+                    "data": _json_data({"$ref": "#/components/schemas/ProgressRead"}),
+                },
+            },
+            {
+                "type": "object",
+                "required": ["event", "id", "data"],
+                "properties": {
+                    "event": {"const": "stage_changed"},
+                    "id": ident,
+                    "data": _json_data(changed),
+                },
+            },
+        ]
+    }

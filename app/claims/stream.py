@@ -8,6 +8,7 @@ on claim_stage_event); polling covers SQLite and a listener that is reconnecting
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
@@ -50,8 +51,14 @@ async def progress_events(
     clock: Callable[[], datetime],
     ctx: Any,
     poll_seconds: float,
+    max_seconds: float,
 ) -> AsyncIterator[ServerSentEvent]:
-    """Missed moves after `last_event_id`, the current progress, then one event per move."""
+    """Missed moves after `last_event_id`, the current progress, then one event per move.
+
+    The stream ends after `max_seconds`; the client reconnects with `Last-Event-ID` (EventSource
+    does so by itself), which spreads long-lived streams over the replicas again after a deploy.
+    """
+    ends_at = time.monotonic() + max_seconds
 
     async def current() -> dict[str, Any]:
         body = await claims_service.get_progress_json(
@@ -98,5 +105,8 @@ async def progress_events(
                     yield moved(row, view)
                 last = rows[-1][0]
                 continue
+            left = ends_at - time.monotonic()
+            if left <= 0:
+                return
             timeout = poll_seconds * (_BACKSTOP_FACTOR if notifier.listening else 1)
-            await wait(woken, timeout)
+            await wait(woken, min(timeout, left))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from app.auth.dependencies import Classifier, ClassifierReader, ClassifierTrainer, TaxonomyReader
+from app.auth.dependencies import Caller
 from app.auth.service import Actor
 from app.classification import service
 from app.classification.schemas import (
@@ -88,7 +88,7 @@ _TAXONOMY = Taxonomy(
     response_model=Taxonomy,
     responses=problem_doc_responses(401, 403, 422),
 )
-async def get_taxonomy(principal: TaxonomyReader) -> Taxonomy:
+async def get_taxonomy(principal: Caller) -> Taxonomy:
     """Categories and sub-causes with their labels in zh-Hant, zh-Hans and en."""
     return _TAXONOMY
 
@@ -100,9 +100,7 @@ async def get_taxonomy(principal: TaxonomyReader) -> Taxonomy:
     response_model=Classification,
     responses=problem_doc_responses(400, 401, 403, 413, 422),
 )
-async def classify(
-    body: ClassifyRequest, request: Request, principal: Classifier
-) -> Classification:
+async def classify(body: ClassifyRequest, request: Request, principal: Caller) -> Classification:
     """The cause the classifier gives the text, with confidence, evidence and alternatives.
     Nothing is stored: for live suggestions while an agent types."""
     runtime: service.ClassifierRuntime = request.app.state.classifier
@@ -116,7 +114,7 @@ async def classify(
     response_model=ClassifierInfo,
     responses=problem_doc_responses(401, 403, 422),
 )
-async def get_classifier(request: Request, principal: ClassifierReader) -> ClassifierInfo:
+async def get_classifier(request: Request, principal: Caller) -> ClassifierInfo:
     """Version, training size, evaluation and cross-validation figures, the last retrain."""
     runtime: service.ClassifierRuntime = request.app.state.classifier
     db = request.app.state.db
@@ -144,7 +142,7 @@ async def get_classifier(request: Request, principal: ClassifierReader) -> Class
     responses=problem_doc_responses(401, 403, 422),
 )
 async def retrain(
-    request: Request, principal: ClassifierTrainer, now: Now, request_id: RequestId
+    request: Request, principal: Caller, now: Now, request_id: RequestId
 ) -> RetrainResult:
     """Train on the built-in data plus every complaint's latest override, evaluate on the
     evaluation set and by 5-fold cross-validation, and put the new model in use only if no

@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from app.core.fields import PlainText
+
 
 class Alternative(BaseModel):
     """A runner-up sub-cause."""
@@ -52,7 +54,7 @@ SubcauseCode = Literal[
 ]
 
 ComplaintText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10000)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10000), PlainText
 ]
 
 
@@ -76,7 +78,7 @@ class ClassificationOverrideCreate(BaseModel):
 
     subcause: SubcauseCode = Field(examples=["service_quality.poor_attitude"])
     reason: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), PlainText
     ] = Field(
         description="Why the cause is corrected (kept with the labelled example).",
         examples=["The customer's main grievance is the handler hanging up, not the delay."],

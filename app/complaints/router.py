@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from app.auth.dependencies import ClassificationOverrider, ComplaintsReader, ComplaintsWriter
+from app.auth.dependencies import Caller
 from app.auth.roles import Permission, allows
 from app.auth.service import Actor
 from app.classification.schemas import ClassificationOverrideCreate
@@ -33,12 +32,13 @@ from app.core.deps import (
     now_of,
 )
 from app.core.errors import problem_doc_responses
+from app.core.fields import MAX_ID, DateTimeQuery
 from app.core.idempotency import validate_key
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
 
-ComplaintId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The complaint's id.")]
+ComplaintId = Annotated[int, Path(ge=1, le=MAX_ID, description="The complaint's id.")]
 
 
 def _ctx(request: Request) -> Any:
@@ -56,7 +56,7 @@ def _ctx(request: Request) -> Any:
 async def create_complaint(
     body: ComplaintCreate,
     request: Request,
-    principal: ComplaintsWriter,
+    principal: Caller,
     conn: Transaction,
     idempotency_key: IdempotencyKey = None,
     accept_language: AcceptLanguage = None,
@@ -90,7 +90,7 @@ async def create_complaint(
     responses=problem_doc_responses(401, 403, 422),
 )
 async def list_complaints(
-    principal: ComplaintsReader,
+    principal: Caller,
     session: ReadSession,
     now: Now,
     lang: Language,
@@ -107,8 +107,8 @@ async def list_complaints(
     assignee: Annotated[str | None, Query(max_length=100)] = None,
     claim_no: Annotated[str | None, Query(max_length=40)] = None,
     overdue: bool | None = None,
-    received_from: datetime | None = None,
-    received_to: datetime | None = None,
+    received_from: DateTimeQuery | None = None,
+    received_to: DateTimeQuery | None = None,
     q: Annotated[str | None, Query(min_length=1, max_length=200, description="Text search")] = (
         None
     ),
@@ -149,7 +149,7 @@ async def list_complaints(
 async def get_complaint(
     complaint_id: ComplaintId,
     request: Request,
-    principal: ComplaintsReader,
+    principal: Caller,
     session: ReadSession,
     now: Now,
     lang: Language,
@@ -172,7 +172,7 @@ async def patch_complaint(
     complaint_id: ComplaintId,
     body: ComplaintPatch,
     request: Request,
-    principal: ComplaintsWriter,
+    principal: Caller,
     session: WriteSession,
     now: Now,
     lang: Language,
@@ -205,7 +205,7 @@ async def apply_action(
     complaint_id: ComplaintId,
     body: TransitionCreate,
     request: Request,
-    principal: ComplaintsWriter,
+    principal: Caller,
     session: WriteSession,
     now: Now,
     lang: Language,
@@ -240,7 +240,7 @@ async def override_classification(
     complaint_id: ComplaintId,
     body: ClassificationOverrideCreate,
     request: Request,
-    principal: ClassificationOverrider,
+    principal: Caller,
     session: WriteSession,
     now: Now,
     lang: Language,
@@ -271,7 +271,7 @@ async def override_classification(
     responses=problem_doc_responses(401, 403, 404, 422),
 )
 async def get_timeline(
-    complaint_id: ComplaintId, principal: ComplaintsReader, session: ReadSession
+    complaint_id: ComplaintId, principal: Caller, session: ReadSession
 ) -> Timeline:
     """Every event of the complaint in order (intake, classification, actions) with actor, time."""
     return await service.timeline(session, complaint_id=complaint_id)

@@ -11,20 +11,22 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
-    field_validator,
 )
 
 from app.claims.schemas import CLAIM_NO_PATTERN, DeadlineRead, Phone, PlateNo, PolicyNo
 from app.classification.schemas import Classification
-from app.core.fields import Instant
+from app.core.fields import Instant, PlainText
 from app.core.pagination import Page
 
 IdNumber = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^(\d{15}|\d{17}[\dXx]|[A-Z0-9]{6,20})$")
 ]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), PlainText
+]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), PlainText]
 
 
 class Channel(StrEnum):
@@ -69,7 +71,11 @@ class ComplaintCreate(BaseModel):
     )
 
     channel: Channel
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10000)]
+    text: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=10000),
+        PlainText,
+    ]
     complainant: Complainant
     claim_no: Annotated[str, StringConstraints(pattern=CLAIM_NO_PATTERN)] | None = None
     policy_no: PolicyNo | None = None
@@ -77,15 +83,8 @@ class ComplaintCreate(BaseModel):
     disputed_amount: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)] | None = None
     received_at: Instant | None = Field(default=None, description="Default: now.")
     external_ref: (
-        Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), PlainText] | None
     ) = None
-
-    @field_validator("text")
-    @classmethod
-    def _no_nul(cls, value: str) -> str:
-        if "\x00" in value:
-            raise ValueError("text must not contain NUL characters")
-        return value
 
 
 class Due(BaseModel):
@@ -191,16 +190,11 @@ class ComplaintPatch(BaseModel):
         json_schema_extra={"examples": [{"assignee": "handler-07", "team": "north"}]},
     )
 
-    assignee: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-        | None
-    ) = None
-    team: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-        | None
-    ) = None
-    priority: Literal["low", "normal", "high", "urgent"] | None = None
-    complainant_phone: Phone | None = None
+    assignee: Name | None = None
+    team: Name | None = None
+    # Absent: unchanged. These two cannot be cleared, so null is refused (422).
+    priority: Literal["low", "normal", "high", "urgent"] = None  # type: ignore[assignment]
+    complainant_phone: Phone = None  # type: ignore[assignment]
     notes: Note | None = None
 
 
@@ -223,23 +217,22 @@ class TransitionCreate(BaseModel):
         "extend_deadline",
     ]
     note: Note | None = None
-    notified: bool = Field(
+    notified: StrictBool = Field(
         default=False,
         description="propose_resolution/resolve: the complainant was told the decision; this "
         "stops the legal reply clock.",
     )
-    reason: str | None = Field(
+    reason: Annotated[str, StringConstraints(max_length=40), PlainText] | None = Field(
         default=None,
-        max_length=40,
         description="close: `completed` or `withdrawn`; extend_deadline: `complex` or "
         "`very_complex`.",
     )
     level: Literal["supervisor", "management", "regulator"] | None = Field(
         default=None, description="escalate: to whom."
     )
-    approver: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = (
-        Field(default=None, description="extend_deadline very_complex: the approving executive.")
-    )
+    approver: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), PlainText] | None
+    ) = Field(default=None, description="extend_deadline very_complex: the approving executive.")
 
 
 class TimelineEntry(BaseModel):

@@ -14,6 +14,9 @@ IfMatch = Annotated[
 ]
 
 
+_MAX_VERSION_DIGITS = 9
+
+
 def etag(version: int) -> str:
     """The strong entity tag of a row version."""
     return f'"{version}"'
@@ -24,8 +27,10 @@ def expected_version(if_match: str | None) -> int | None:
     if if_match is None or if_match.strip() == "*":
         return None
     tag = if_match.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
-        raise PreconditionFailed(f"If-Match {if_match!r} is not an ETag this service issued.")
+    # ASCII digits only (str.isdigit also takes "９" and "²"), and few enough for the
+    # integer version column: a 5000-digit tag is refused here, not by int() or the database.
+    if not (tag.isascii() and tag.isdigit() and len(tag) <= _MAX_VERSION_DIGITS):
+        raise PreconditionFailed(f"If-Match {if_match[:40]!r} is not an ETag this service issued.")
     return int(tag)
 
 

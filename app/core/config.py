@@ -46,7 +46,16 @@ class Settings(BaseSettings):
     access_log: bool = True
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     key_cache_seconds: float = Field(
-        default=5.0, ge=0, description="How long a verified API key is trusted without a lookup."
+        default=5.0,
+        ge=0,
+        description="PostgreSQL: how long a verified API key is trusted without a lookup while "
+        "the replica listens for key changes (a revocation clears every replica's cache at once).",
+    )
+    rate_limit_per_minute: int = Field(
+        default=12_000,
+        ge=0,
+        description="Requests one API key may make per minute, summed over every replica on "
+        "PostgreSQL (0: unlimited). A key created with `--rate-limit N` has its own limit.",
     )
     db_pool_size: int = Field(default=10, ge=1)
     sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(
@@ -145,6 +154,12 @@ class Settings(BaseSettings):
         gt=0,
         description="How often a progress stream checks the database when no NOTIFY wakes it "
         "(SQLite, or PostgreSQL's listener reconnecting).",
+    )
+    sse_max_seconds: float = Field(
+        default=3600,
+        gt=0,
+        description="A progress stream ends after this long; clients reconnect with "
+        "Last-Event-ID and lose nothing (spreads streams over replicas after a deploy).",
     )
     sse_heartbeat_seconds: float = Field(
         default=15, gt=0, description="Comment lines that keep idle progress streams open."

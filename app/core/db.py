@@ -329,14 +329,22 @@ class Database:
         path = _sqlite_path(self.settings.database_url)
         conn = sqlite3.connect(path, check_same_thread=False)
         conn.execute(f"PRAGMA busy_timeout={int(self.settings.sqlite_busy_timeout_ms)}")
+        checkpoint: asyncio.Future[Any] | None = None
         try:
             while True:
                 await asyncio.sleep(1.0)
                 # PASSIVE never blocks the writer; it copies what no reader still needs.
-                await asyncio.to_thread(conn.execute, "PRAGMA wal_checkpoint(PASSIVE)")
+                checkpoint = asyncio.ensure_future(
+                    asyncio.to_thread(conn.execute, "PRAGMA wal_checkpoint(PASSIVE)")
+                )
+                await asyncio.shield(checkpoint)
         except asyncio.CancelledError:
             pass
         finally:
+            # Cancelling does not stop the thread: closing the connection under a running
+            # checkpoint is a use-after-free in sqlite3 (it crashed the test process).
+            if checkpoint is not None:
+                await asyncio.gather(checkpoint, return_exceptions=True)
             conn.close()
 
     async def dispose(self) -> None:

@@ -8,12 +8,19 @@ from typing import Any, ClassVar
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import compile_path
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://problems.claimdesk.dev/"
+MAX_LISTED_ERRORS = 50  # a body of 60 000 unknown keys must not answer with 60 000 errors
+_MAX_LOC_PART = 100
+# Problems echo client input (a path, a key name): with <, > and & as JSON escapes (the same
+# string once parsed) no problem body can carry live markup, whatever reads it.
+_HTML_ESCAPES = ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026"))
 logger = logging.getLogger("claimdesk.errors")
 
 
@@ -51,6 +58,10 @@ class DomainError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.extra = extra
+
+    def headers(self) -> dict[str, str] | None:
+        """Response headers the problem needs (none by default)."""
+        return None
 
 
 class NotFound(DomainError):
@@ -108,6 +119,17 @@ class Forbidden(DomainError):
     title = "Forbidden"
 
 
+class TooManyRequests(DomainError):
+    """The key has used its requests for the current window; `retry_after` seconds."""
+
+    status = 429
+    type_slug = "rate-limited"
+    title = "Too many requests"
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.extra["retry_after"])}
+
+
 def problem_response(
     status: int,
     slug: str,
@@ -128,7 +150,7 @@ def problem_response(
     if instance:
         body["instance"] = instance
     body.update({k: v for k, v in extra.items() if v is not None})
-    response = Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_JSON)
+    response = Response(_dump(body), status_code=status, media_type=PROBLEM_JSON)
     if headers:
         response.headers.update(headers)
     if status == 401:
@@ -153,7 +175,13 @@ def _loc_text(loc: tuple[Any, ...]) -> str:
 async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     return problem_response(
-        exc.status, exc.type_slug, exc.title, exc.detail, instance=request.url.path, **exc.extra
+        exc.status,
+        exc.type_slug,
+        exc.title,
+        exc.detail,
+        instance=request.url.path,
+        headers=exc.headers(),
+        **exc.extra,
     )
 
 
@@ -169,10 +197,15 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
             instance=request.url.path,
         )
     errors = [
-        {"loc": [p for p in err.get("loc", ()) if isinstance(p, str | int)], "msg": err["msg"]}
-        for err in raw
+        {
+            "loc": [_loc_part(p) for p in err.get("loc", ()) if isinstance(p, str | int)],
+            "msg": err["msg"],
+        }
+        for err in raw[:MAX_LISTED_ERRORS]
     ]
     detail = "; ".join(f"{_loc_text(tuple(e['loc']))}: {e['msg']}" for e in errors[:5])
+    if len(raw) > MAX_LISTED_ERRORS:
+        detail += f" ({len(raw)} errors; the first {MAX_LISTED_ERRORS} are listed)"
     return problem_response(
         422,
         "validation",
@@ -189,16 +222,30 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     detail = exc.detail if isinstance(exc.detail, str) else title
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"No resource at {request.url.path}."
+    headers = dict(exc.headers or {})
     if exc.status_code == 405:
         detail = f"{request.method} is not allowed on {request.url.path}."
+        allowed = _allowed_methods(request)
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
     return problem_response(
-        exc.status_code,
-        slug,
-        title,
-        detail,
-        instance=request.url.path,
-        headers=dict(exc.headers or {}),
+        exc.status_code, slug, title, detail, instance=request.url.path, headers=headers
     )
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (routing stops at the first partial match,
+    so its Allow header names only that route's methods)."""
+    table = getattr(request.app.state, "_method_table", None)
+    if table is None:
+        table = []
+        for context in iter_route_contexts(request.app.routes):
+            path, methods = getattr(context, "path", None), context.methods
+            if path and methods:
+                table.append((compile_path(path)[0], methods))
+        request.app.state._method_table = table
+    found = {m for regex, methods in table if regex.match(request.url.path) for m in methods}
+    return sorted(found)
 
 
 async def _unhandled(request: Request, exc: Exception) -> Response:
@@ -221,11 +268,23 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unhandled)
 
 
-def problem_bytes(status: int, slug: str, title: str, detail: str) -> bytes:
+def problem_bytes(status: int, slug: str, title: str, detail: str, **extra: Any) -> bytes:
     """A problem body for code outside the handlers (ASGI middleware)."""
-    return orjson.dumps(
-        {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail}
+    return _dump(
+        {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail, **extra}
     )
+
+
+def _dump(body: dict[str, Any]) -> bytes:
+    data = orjson.dumps(body)
+    for raw, escaped in _HTML_ESCAPES:
+        data = data.replace(raw, escaped)
+    return data
+
+
+def _loc_part(part: str | int) -> str | int:
+    # An unknown key is echoed in `loc`; a megabyte-long one is not echoed whole.
+    return part[:_MAX_LOC_PART] if isinstance(part, str) else part
 
 
 def problem_doc_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -239,6 +298,7 @@ def problem_doc_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         412: "If-Match does not match the current ETag",
         413: "Body larger than the configured limit",
         422: "Validation failed (see `errors`)",
+        429: "The key's rate limit is used up for this minute (see `Retry-After`)",
     }
     return {
         s: {

@@ -21,6 +21,7 @@ log = logging.getLogger("claimdesk.notify")
 
 STAGE_CHANNEL = "claimdesk_stage"  # payload: the claim's id (a trigger on claim_stage_event)
 DELIVERY_CHANNEL = "claimdesk_delivery"  # payload: "" (a trigger on webhook_delivery)
+KEYS_CHANNEL = "claimdesk_keys"  # payload: "" (a trigger on api_key: created, revoked, changed)
 
 
 class Notifier:
@@ -73,6 +74,12 @@ class Notifier:
         for events in self._waiters.values():
             for event in events:
                 event.set()
+
+    def subscribe(self, channel: str, key: str = "") -> asyncio.Event:
+        """A lasting event, set on every NOTIFY of `channel` and whenever listening resumes."""
+        event = asyncio.Event()
+        self._waiters.setdefault((channel, key), set()).add(event)
+        return event
 
     @contextmanager
     def watch(self, channel: str, key: str = "") -> Iterator[asyncio.Event]:

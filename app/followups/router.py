@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from app.auth.dependencies import FollowUpWorker
+from app.auth.dependencies import Caller
 from app.auth.service import Actor
 from app.complaints.router import ComplaintId
 from app.core.concurrency import IfMatch, expected_version, versioned_json
 from app.core.db import ReadSession, WriteSession
 from app.core.deps import IdempotencyKey, Now, RequestId
 from app.core.errors import problem_doc_responses
+from app.core.fields import MAX_ID, DateTimeQuery
 from app.core.idempotency import run_once
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from app.followups import service
@@ -22,7 +22,7 @@ from app.followups.schemas import FollowUpCreate, FollowUpPage, FollowUpRead, Fo
 
 router = APIRouter(prefix="/v1", tags=["follow-ups"])
 
-FollowUpId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The follow-up's id.")]
+FollowUpId = Annotated[int, Path(ge=1, le=MAX_ID, description="The follow-up's id.")]
 
 
 @router.post(
@@ -37,7 +37,7 @@ async def create_follow_up(
     complaint_id: ComplaintId,
     body: FollowUpCreate,
     request: Request,
-    principal: FollowUpWorker,
+    principal: Caller,
     session: WriteSession,
     now: Now,
     request_id: RequestId,
@@ -82,14 +82,14 @@ async def create_follow_up(
     responses=problem_doc_responses(401, 403, 422),
 )
 async def list_follow_ups(
-    principal: FollowUpWorker,
+    principal: Caller,
     session: ReadSession,
     now: Now,
     assignee: Annotated[str | None, Query(max_length=100)] = None,
     status: Literal["open", "done", "cancelled"] | None = None,
     kind: Kind | None = None,
-    complaint_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-    due_before: Annotated[datetime | None, Query(description="Due strictly before.")] = None,
+    complaint_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    due_before: Annotated[DateTimeQuery | None, Query(description="Due strictly before.")] = None,
     overdue: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
@@ -120,7 +120,7 @@ async def list_follow_ups(
     responses=problem_doc_responses(401, 403, 404, 422),
 )
 async def get_follow_up(
-    follow_up_id: FollowUpId, principal: FollowUpWorker, session: ReadSession, now: Now
+    follow_up_id: FollowUpId, principal: Caller, session: ReadSession, now: Now
 ) -> Response:
     """One follow-up, with its `ETag` for `If-Match`."""
     return versioned_json(await service.get(session, follow_up_id=follow_up_id, now=now))
@@ -137,7 +137,7 @@ async def update_follow_up(
     follow_up_id: FollowUpId,
     body: FollowUpUpdate,
     request: Request,
-    principal: FollowUpWorker,
+    principal: Caller,
     session: WriteSession,
     now: Now,
     request_id: RequestId,

@@ -6,14 +6,18 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 
-from app.core.fields import Instant
+from app.core.fields import Instant, PlainText
 from app.core.pagination import Page
 from app.followups.rules import Kind
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-Who = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), PlainText
+]
+Who = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), PlainText
+]
 Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 
 
@@ -48,13 +52,13 @@ class FollowUpCreate(BaseModel):
     assessor: Who | None = Field(
         default=None, description="The third-party assessor (third_party_assessment only)."
     )
-    notified: bool = Field(
+    notified: StrictBool = Field(
         default=False,
         description="third_party_assessment: the complainant was told of the external "
         "assessment, so its days do not count against the reply limit until the result is "
         "recorded (CBIRC Order 2020 No. 3).",
     )
-    new_materials: bool = Field(
+    new_materials: StrictBool = Field(
         default=False,
         description="New facts or materials were received for the complaint: the reply period "
         "runs again from now.",

@@ -6,13 +6,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
-from app.auth.dependencies import ImprovementManager
+from app.auth.dependencies import Caller
 from app.auth.service import Actor
 from app.classification.schemas import SubcauseCode
 from app.core.concurrency import IfMatch, expected_version, versioned_json
 from app.core.db import ReadSession, WriteSession
 from app.core.deps import Now, RequestId
 from app.core.errors import problem_doc_responses
+from app.core.fields import MAX_ID
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from app.improvements import service
 from app.improvements.schemas import (
@@ -24,7 +25,7 @@ from app.improvements.schemas import (
 
 router = APIRouter(prefix="/v1/improvement-actions", tags=["improvement actions"])
 
-ActionId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The improvement action's id.")]
+ActionId = Annotated[int, Path(ge=1, le=MAX_ID, description="The improvement action's id.")]
 
 
 @router.post(
@@ -37,7 +38,7 @@ ActionId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The improvement 
 )
 async def create_action(
     body: ImprovementCreate,
-    principal: ImprovementManager,
+    principal: Caller,
     session: WriteSession,
     now: Now,
     request_id: RequestId,
@@ -56,13 +57,13 @@ async def create_action(
     responses=problem_doc_responses(401, 403, 422),
 )
 async def list_actions(
-    principal: ImprovementManager,
+    principal: Caller,
     session: ReadSession,
     now: Now,
     status: Literal["open", "in_progress", "done", "cancelled"] | None = None,
     subcause: SubcauseCode | None = None,
     owner: Annotated[str | None, Query(max_length=100)] = None,
-    complaint_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    complaint_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     overdue: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
@@ -91,7 +92,7 @@ async def list_actions(
     responses=problem_doc_responses(401, 403, 404, 422),
 )
 async def get_action(
-    action_id: ActionId, principal: ImprovementManager, session: ReadSession, now: Now
+    action_id: ActionId, principal: Caller, session: ReadSession, now: Now
 ) -> Response:
     """One action with its linked complaints and `ETag`."""
     return versioned_json(await service.get(session, action_id=action_id, now=now))
@@ -107,7 +108,7 @@ async def get_action(
 async def update_action(
     action_id: ActionId,
     body: ImprovementUpdate,
-    principal: ImprovementManager,
+    principal: Caller,
     session: WriteSession,
     now: Now,
     request_id: RequestId,
@@ -136,7 +137,7 @@ async def update_action(
 )
 async def delete_action(
     action_id: ActionId,
-    principal: ImprovementManager,
+    principal: Caller,
     session: WriteSession,
     now: Now,
     request_id: RequestId,

@@ -8,13 +8,19 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from app.classification.schemas import SubcauseCode
-from app.core.fields import Instant
+from app.core.fields import MAX_ID, Instant, PlainText
 from app.core.pagination import Page
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-Owner = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-ComplaintIds = Annotated[list[Annotated[int, Field(ge=1, le=2**31 - 1)]], Field(max_length=500)]
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), PlainText
+]
+LongText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), PlainText
+]
+Owner = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), PlainText
+]
+ComplaintIds = Annotated[list[Annotated[int, Field(ge=1, le=MAX_ID)]], Field(max_length=500)]
 
 
 def _unique(ids: list[int] | None) -> list[int] | None:

@@ -7,10 +7,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
-from app.auth.dependencies import Reporter
+from app.auth.dependencies import Caller
 from app.core.db import ReadSession
 from app.core.deps import Language, Now
 from app.core.errors import Unprocessable, problem_doc_responses
+from app.core.fields import DateTimeQuery
 from app.reports import rules, service
 from app.reports.schemas import (
     ClaimsAtRisk,
@@ -24,7 +25,7 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
 MAX_SPAN = timedelta(days=3 * 366)
 From = Annotated[
-    datetime,
+    DateTimeQuery,
     Query(
         alias="from",
         description="Start (inclusive). A time without an offset is local to the jurisdiction.",
@@ -32,7 +33,7 @@ From = Annotated[
     ),
 ]
 To = Annotated[
-    datetime, Query(description="End (exclusive).", examples=["2026-10-01T00:00:00+08:00"])
+    DateTimeQuery, Query(description="End (exclusive).", examples=["2026-10-01T00:00:00+08:00"])
 ]
 
 
@@ -60,7 +61,7 @@ def _json(model: Any) -> Response:
 )
 async def summary(
     request: Request,
-    principal: Reporter,
+    principal: Caller,
     session: ReadSession,
     lang: Language,
     start: From,
@@ -97,7 +98,7 @@ async def summary(
     responses=problem_doc_responses(401, 403, 422),
 )
 async def sla(
-    request: Request, principal: Reporter, session: ReadSession, now: Now, start: From, to: To
+    request: Request, principal: Caller, session: ReadSession, now: Now, start: From, to: To
 ) -> Response:
     """For complaints received in [`from`, `to`): acknowledged and replied on time, breaches,
     currently overdue, extended, mean and p90 handling time — overall, by category and by
@@ -118,7 +119,7 @@ async def sla(
 )
 async def handlers(
     request: Request,
-    principal: Reporter,
+    principal: Caller,
     session: ReadSession,
     start: From,
     to: To,
@@ -150,7 +151,7 @@ async def handlers(
 )
 async def claims_at_risk(
     request: Request,
-    principal: Reporter,
+    principal: Caller,
     session: ReadSession,
     now: Now,
     lang: Language,
@@ -187,7 +188,7 @@ async def claims_at_risk(
 )
 async def regulatory(
     request: Request,
-    principal: Reporter,
+    principal: Caller,
     session: ReadSession,
     lang: Language,
     period: Annotated[str, Query(pattern=r"^\d{4}Q[1-4]$", examples=["2026Q3"])],

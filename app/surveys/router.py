@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.auth.dependencies import SurveyReviewer, SurveyTaker
+from app.auth.dependencies import Caller
 from app.auth.service import Actor
 from app.complaints.router import ComplaintId
 from app.core.db import ReadSession, WriteSession
 from app.core.deps import IdempotencyKey, Now, RequestId
 from app.core.errors import problem_doc_responses
+from app.core.fields import MAX_ID, DateTimeQuery
 from app.core.idempotency import run_once
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from app.surveys import service
@@ -34,7 +34,7 @@ async def create_survey(
     complaint_id: ComplaintId,
     body: SurveyCreate,
     request: Request,
-    principal: SurveyTaker,
+    principal: Caller,
     session: WriteSession,
     now: Now,
     request_id: RequestId,
@@ -81,13 +81,13 @@ async def create_survey(
     responses=problem_doc_responses(401, 403, 422),
 )
 async def list_surveys(
-    principal: SurveyReviewer,
+    principal: Caller,
     session: ReadSession,
     dissatisfied: bool | None = None,
     method: Method | None = None,
-    complaint_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
+    complaint_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    created_from: DateTimeQuery | None = None,
+    created_to: DateTimeQuery | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> SurveyPage:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
+from app.core.fields import PlainText
 from app.core.pagination import Page
 from app.surveys.rules import Method
 
@@ -30,10 +31,14 @@ class SurveyCreate(BaseModel):
     )
 
     method: Method
-    score: int = Field(ge=1, le=5, description="1 (very dissatisfied) … 5 (very satisfied).")
-    resolved: bool = Field(description="Does the customer consider the problem resolved?")
+    score: StrictInt = Field(ge=1, le=5, description="1 (very dissatisfied) … 5 (very satisfied).")
+    resolved: StrictBool = Field(description="Does the customer consider the problem resolved?")
     comment: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+        Annotated[
+            str,
+            StringConstraints(strip_whitespace=True, min_length=1, max_length=4000),
+            PlainText,
+        ]
         | None
     ) = None
 

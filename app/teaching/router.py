@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Response
 
-from app.auth.dependencies import TeachingCaseEditor
+from app.auth.dependencies import Caller
 from app.auth.service import Actor
 from app.classification.schemas import SubcauseCode
 from app.complaints.router import ComplaintId
@@ -30,7 +30,7 @@ router = APIRouter(prefix="/v1", tags=["teaching cases"])
 async def mark(
     complaint_id: ComplaintId,
     body: TeachingCaseWrite,
-    principal: TeachingCaseEditor,
+    principal: Caller,
     session: WriteSession,
     now: Now,
     lang: Language,
@@ -59,7 +59,7 @@ async def mark(
 )
 async def unmark(
     complaint_id: ComplaintId,
-    principal: TeachingCaseEditor,
+    principal: Caller,
     session: WriteSession,
     now: Now,
     request_id: RequestId,
@@ -90,7 +90,7 @@ async def unmark(
     },
 )
 async def list_cases(
-    principal: TeachingCaseEditor,
+    principal: Caller,
     session: ReadSession,
     lang: Language,
     subcause: SubcauseCode | None = None,

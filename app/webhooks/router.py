@@ -6,11 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from app.auth.dependencies import WebhooksAdmin
+from app.auth.dependencies import Caller
 from app.auth.service import Actor
 from app.core.db import ReadSession, WriteSession
 from app.core.deps import Now, RequestId
 from app.core.errors import problem_doc_responses
+from app.core.fields import MAX_ID
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from app.webhooks import service
 from app.webhooks.events import EventType
@@ -26,8 +27,8 @@ from app.webhooks.schemas import (
 
 router = APIRouter(tags=["webhooks"])
 
-SubscriptionId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The subscription's id.")]
-DeliveryId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The delivery's id.")]
+SubscriptionId = Annotated[int, Path(ge=1, le=MAX_ID, description="The subscription's id.")]
+DeliveryId = Annotated[int, Path(ge=1, le=MAX_ID, description="The delivery's id.")]
 
 
 @router.post(
@@ -41,7 +42,7 @@ DeliveryId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The delivery's
 async def create_subscription(
     body: WebhookSubscriptionCreate,
     request: Request,
-    principal: WebhooksAdmin,
+    principal: Caller,
     session: WriteSession,
     now: Now,
     request_id: RequestId,
@@ -65,9 +66,7 @@ async def create_subscription(
     response_model=WebhookSubscriptionList,
     responses=problem_doc_responses(401, 403, 422),
 )
-async def list_subscriptions(
-    principal: WebhooksAdmin, session: ReadSession
-) -> WebhookSubscriptionList:
+async def list_subscriptions(principal: Caller, session: ReadSession) -> WebhookSubscriptionList:
     """Every live subscription with its pending and dead delivery counts (no secrets)."""
     return WebhookSubscriptionList(items=await service.list_subscriptions(session))
 
@@ -80,7 +79,7 @@ async def list_subscriptions(
     responses=problem_doc_responses(401, 403, 404, 422),
 )
 async def get_subscription(
-    subscription_id: SubscriptionId, principal: WebhooksAdmin, session: ReadSession
+    subscription_id: SubscriptionId, principal: Caller, session: ReadSession
 ) -> WebhookSubscriptionRead:
     """One live subscription (no secret)."""
     return await service.get_subscription(session, subscription_id)
@@ -96,7 +95,7 @@ async def get_subscription(
 )
 async def delete_subscription(
     subscription_id: SubscriptionId,
-    principal: WebhooksAdmin,
+    principal: Caller,
     session: WriteSession,
     now: Now,
     request_id: RequestId,
@@ -117,10 +116,10 @@ async def delete_subscription(
     responses=problem_doc_responses(401, 403, 422),
 )
 async def list_deliveries(
-    principal: WebhooksAdmin,
+    principal: Caller,
     session: ReadSession,
     status: DeliveryStatus | None = None,
-    subscription_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    subscription_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     event_type: EventType | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
@@ -146,7 +145,7 @@ async def list_deliveries(
     responses=problem_doc_responses(401, 403, 404, 422),
 )
 async def get_delivery(
-    delivery_id: DeliveryId, principal: WebhooksAdmin, session: ReadSession
+    delivery_id: DeliveryId, principal: Caller, session: ReadSession
 ) -> WebhookDeliveryDetail:
     """The event sent, its status and every attempt (status code, latency, error)."""
     return await service.get_delivery(session, delivery_id)
@@ -161,7 +160,7 @@ async def get_delivery(
 )
 async def redeliver(
     delivery_id: DeliveryId,
-    principal: WebhooksAdmin,
+    principal: Caller,
     session: WriteSession,
     now: Now,
     request_id: RequestId,

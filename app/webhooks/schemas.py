@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from app.core.fields import PlainText
 from app.core.pagination import Page
 from app.webhooks.events import EventType
 
@@ -31,16 +32,18 @@ class WebhookSubscriptionCreate(BaseModel):
         },
     )
 
-    url: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    url: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), PlainText
+    ]
     events: Annotated[list[EventType], Field(min_length=1, max_length=len(EventType))]
     secret: Secret | None = Field(
         default=None,
         description="16–200 printable ASCII characters; omitted: one is generated. Returned "
         "in this response only.",
     )
-    description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = (
-        None
-    )
+    description: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), PlainText] | None
+    ) = None
 
     @field_validator("events")
     @classmethod

@@ -22,11 +22,17 @@ async def test_unexpected_error_is_a_bare_500_problem(
 
     monkeypatch.setattr(claims_service, "get_claim", explode)
     with caplog.at_level(logging.ERROR, logger="claimdesk.errors"):
-        response = await client.get("/v1/claims/CLM-1", headers=keys["supervisor"])
+        response = await client.get(
+            "/v1/claims/CLM-1", headers={**keys["supervisor"], "X-Request-ID": "req-500"}
+        )
     body = assert_problem(response, 500)
     assert "secret" not in response.text and "RuntimeError" not in response.text
     assert body["title"] == "Internal error"
-    assert any("unhandled" in r.getMessage() for r in caplog.records)
+    # the answer and the one log record carry the request id, so support can find the trace
+    assert response.headers["x-request-id"] == "req-500"
+    assert "req-500" in body["detail"]
+    logged = [r for r in caplog.records if "unhandled" in r.getMessage()]
+    assert len(logged) == 1 and logged[0].request_id == "req-500"
 
 
 @pytest.mark.parametrize("settings_overrides", [{"access_log": True}])

@@ -1,0 +1,123 @@
+"""Per-key rate limits: fixed one-minute windows, shared across replicas on PostgreSQL.
+
+Each process serves requests from tokens it has reserved for the current window. When its tokens
+run out it reserves the next chunk with one atomic upsert on `rate_window` (PostgreSQL), so the
+sum of what every replica admits never exceeds the key's limit; at most a chunk per replica is
+left unspent at the window's end. On SQLite the service is one process and the count is kept in
+memory. The hot path is a dict lookup and a decrement; the database is asked once per chunk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from app.core.db import RawReader
+
+WINDOW_SECONDS = 60
+MAX_CHUNK = 100
+log = logging.getLogger("claimdesk.ratelimit")
+
+_RESERVE = """
+INSERT INTO rate_window (key_id, window_start, requested) VALUES ($1, $2, $3)
+ON CONFLICT (key_id, window_start)
+DO UPDATE SET requested = rate_window.requested + EXCLUDED.requested
+RETURNING requested
+"""
+
+
+def chunk_size(limit: int) -> int:
+    """How many tokens one reservation asks for: a twentieth of the limit, 1 to MAX_CHUNK."""
+    return max(1, min(limit // 20, MAX_CHUNK))
+
+
+def granted(limit: int, requested_after: int, asked: int) -> int:
+    """Tokens a reservation got: what was left under the limit before it, at most `asked`.
+
+    `requested_after` is the window's running total including this reservation, so the total
+    before it is `requested_after - asked`; reservations are serialised by the row lock.
+    """
+    return max(0, min(asked, limit - (requested_after - asked)))
+
+
+@dataclass(slots=True)
+class _Bucket:
+    window: int
+    tokens: int = 0
+    reserved: int = 0  # SQLite: what this process has handed out in the window
+    exhausted: bool = False
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class RateLimiter:
+    """Admit or refuse one request of a key; `check` returns None or seconds to wait."""
+
+    def __init__(
+        self,
+        raw: RawReader,
+        *,
+        default_per_minute: int,
+        shared: bool,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.raw = raw
+        self.default = default_per_minute
+        self.shared = shared
+        self.clock = clock
+        self._buckets: dict[int, _Bucket] = {}
+
+    async def check(self, key_id: int, per_minute: int | None) -> float | None:
+        """None when the request may go on; else the seconds until the key's next window."""
+        limit = self.default if per_minute is None else per_minute
+        if limit <= 0:
+            return None
+        now = self.clock()
+        window = int(now // WINDOW_SECONDS)
+        bucket = self._buckets.get(key_id)
+        if bucket is None or bucket.window != window:
+            bucket = self._buckets[key_id] = _Bucket(window)
+        if bucket.tokens > 0:
+            bucket.tokens -= 1
+            return None
+        if not bucket.exhausted:
+            async with bucket.lock:  # one reservation at a time per key and process
+                if bucket.tokens == 0 and not bucket.exhausted:
+                    got = await self._reserve(bucket, key_id, limit)
+                    bucket.tokens += got
+                    bucket.exhausted = got == 0
+            if bucket.tokens > 0:
+                bucket.tokens -= 1
+                return None
+        return max(1.0, math.ceil((window + 1) * WINDOW_SECONDS - now))
+
+    async def _reserve(self, bucket: _Bucket, key_id: int, limit: int) -> int:
+        asked = chunk_size(limit)
+        if not self.shared:
+            got = max(0, min(asked, limit - bucket.reserved))
+            bucket.reserved += got
+            return got
+        try:
+            row = await self.raw.fetchrow(_RESERVE, key_id, bucket.window, asked)
+        except Exception:  # the store is unreachable: the request fails on its own anyway
+            log.warning("rate limit reservation failed; admitting this request", exc_info=True)
+            return 1
+        assert row is not None
+        return granted(limit, int(row[0]), asked)
+
+    def forget(self) -> None:
+        """Drop every bucket (tests)."""
+        self._buckets.clear()
+
+
+def purge_statement() -> str:
+    """SQL deleting windows that ended (the current and previous window are kept)."""
+    return "DELETE FROM rate_window WHERE window_start < :before"
+
+
+def current_window(now: float) -> int:
+    """The window number of a time in seconds since the epoch."""
+    return int(now // WINDOW_SECONDS)
