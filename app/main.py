@@ -111,9 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             changes=notifier.subscribe(KEYS_CHANNEL),
             listening=lambda: notifier.listening,
         )
-        app.state.rate_limiter = RateLimiter(
-            db.raw, default_per_minute=settings.rate_limit_per_minute, shared=not db.is_sqlite
-        )
+        app.state.rate_limiter = RateLimiter(db, default_per_minute=settings.rate_limit_per_minute)
         app.state.classifier = await classification_service.load_runtime(db, settings)
         await notifier.start()
         # Everything imported and built so far lives as long as the process: keep it out of

@@ -1,10 +1,12 @@
-"""Per-key rate limits: fixed one-minute windows, shared across replicas on PostgreSQL.
+"""Per-key rate limits: fixed one-minute windows, shared by every process of the service.
 
 Each process serves requests from tokens it has reserved for the current window. When its tokens
-run out it reserves the next chunk with one atomic upsert on `rate_window` (PostgreSQL), so the
-sum of what every replica admits never exceeds the key's limit; at most a chunk per replica is
-left unspent at the window's end. On SQLite the service is one process and the count is kept in
-memory. The hot path is a dict lookup and a decrement; the database is asked once per chunk.
+run out it reserves the next chunk with one atomic upsert on `rate_window`, so the sum of what
+every replica (or uvicorn worker) admits never exceeds the key's limit. The price: a process
+that has used its tokens refuses while another may still hold up to a chunk (a twentieth of the
+limit) unspent, so with many processes and a small limit a key may get a little less. The hot
+path is a dict lookup and a decrement; the database is asked once per chunk (on PostgreSQL
+through the bare driver, on SQLite through the one writer connection).
 """
 
 from __future__ import annotations
@@ -16,18 +18,23 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from app.core.db import RawReader
+from sqlalchemy import text
+
+from app.core.db import Database
 
 WINDOW_SECONDS = 60
 MAX_CHUNK = 100
 log = logging.getLogger("claimdesk.ratelimit")
 
 _RESERVE = """
-INSERT INTO rate_window (key_id, window_start, requested) VALUES ($1, $2, $3)
+INSERT INTO rate_window (key_id, window_start, requested) VALUES ({}, {}, {})
 ON CONFLICT (key_id, window_start)
 DO UPDATE SET requested = rate_window.requested + EXCLUDED.requested
 RETURNING requested
 """
+_RESERVE_PG = _RESERVE.format("$1", "$2", "$3")
+_RESERVE_SQLITE = text(_RESERVE.format(":key_id", ":window", ":asked"))
+_WARN_EVERY_SECONDS = 60.0
 
 
 def chunk_size(limit: int) -> int:
@@ -48,7 +55,6 @@ def granted(limit: int, requested_after: int, asked: int) -> int:
 class _Bucket:
     window: int
     tokens: int = 0
-    reserved: int = 0  # SQLite: what this process has handed out in the window
     exhausted: bool = False
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -57,18 +63,13 @@ class RateLimiter:
     """Admit or refuse one request of a key; `check` returns None or seconds to wait."""
 
     def __init__(
-        self,
-        raw: RawReader,
-        *,
-        default_per_minute: int,
-        shared: bool,
-        clock: Callable[[], float] = time.time,
+        self, db: Database, *, default_per_minute: int, clock: Callable[[], float] = time.time
     ) -> None:
-        self.raw = raw
+        self.db = db
         self.default = default_per_minute
-        self.shared = shared
         self.clock = clock
         self._buckets: dict[int, _Bucket] = {}
+        self._warned_at = -_WARN_EVERY_SECONDS
 
     async def check(self, key_id: int, per_minute: int | None) -> float | None:
         """None when the request may go on; else the seconds until the key's next window."""
@@ -96,17 +97,22 @@ class RateLimiter:
 
     async def _reserve(self, bucket: _Bucket, key_id: int, limit: int) -> int:
         asked = chunk_size(limit)
-        if not self.shared:
-            got = max(0, min(asked, limit - bucket.reserved))
-            bucket.reserved += got
-            return got
         try:
-            row = await self.raw.fetchrow(_RESERVE, key_id, bucket.window, asked)
+            if self.db.is_sqlite:
+                async with self.db.session() as session:
+                    params = {"key_id": key_id, "window": bucket.window, "asked": asked}
+                    total = (await session.execute(_RESERVE_SQLITE, params)).scalar_one()
+                    await session.commit()
+            else:
+                row = await self.db.raw.fetchrow(_RESERVE_PG, key_id, bucket.window, asked)
+                assert row is not None
+                total = row[0]
         except Exception:  # the store is unreachable: the request fails on its own anyway
-            log.warning("rate limit reservation failed; admitting this request", exc_info=True)
+            if time.monotonic() - self._warned_at >= _WARN_EVERY_SECONDS:
+                self._warned_at = time.monotonic()
+                log.warning("rate limit reservation failed; admitting requests", exc_info=True)
             return 1
-        assert row is not None
-        return granted(limit, int(row[0]), asked)
+        return granted(limit, int(total), asked)
 
     def forget(self) -> None:
         """Drop every bucket (tests)."""

@@ -128,6 +128,16 @@ class KeyVerifier:
         self.changes = changes
         self.listening = listening
         self._cache: dict[str, tuple[float, Principal | None]] = {}
+        # Bumped whenever the cache is dropped: a lookup that started before a key changed
+        # must not store what it read (it may be the verdict from before a revocation).
+        self._generation = 0
+
+    def _drop_if_changed(self) -> None:
+        assert self.changes is not None
+        if self.changes.is_set():  # a key changed somewhere: forget every verdict
+            self.changes.clear()
+            self._cache.clear()
+            self._generation += 1
 
     async def verify(self, key: str) -> Principal | None:
         """The principal of an active key, or None."""
@@ -135,23 +145,24 @@ class KeyVerifier:
         now = time.monotonic()
         cacheable = self.ttl > 0 and self.changes is not None and self.listening()
         if cacheable:
-            assert self.changes is not None
-            if self.changes.is_set():  # a key changed somewhere: forget every verdict
-                self.changes.clear()
-                self._cache.clear()
+            self._drop_if_changed()
             hit = self._cache.get(digest)
             if hit is not None and hit[0] > now:
                 return hit[1]
+        generation = self._generation
         row = await self.raw.fetchrow(self._SQL, digest)
         principal = None
         if row is not None and row[3] is None:
             principal = Principal(key_id=row[0], name=row[1], role=Role(row[2]), rate_limit=row[4])
-        if cacheable:
-            if len(self._cache) >= self._MAX_ENTRIES:
-                self._cache.clear()
-            self._cache[digest] = (now + self.ttl, principal)
+        if cacheable and self.listening():
+            self._drop_if_changed()
+            if generation == self._generation:
+                if len(self._cache) >= self._MAX_ENTRIES:
+                    self._cache.clear()
+                self._cache[digest] = (now + self.ttl, principal)
         return principal
 
     def forget(self) -> None:
         """Drop every cached verdict."""
         self._cache.clear()
+        self._generation += 1

@@ -258,6 +258,12 @@ _SSE_EXAMPLE = (
 )
 
 
+async def _key_still_valid(request: Request) -> bool:
+    """Whether the key that opened a stream is still active (a revocation ends its streams)."""
+    key = request.headers.get("authorization", "").partition(" ")[2].strip()
+    return await request.app.state.keys.verify(key) is not None
+
+
 @router.get(
     "/{claim_no}/progress/stream",
     operation_id="claims_stream_progress",
@@ -303,6 +309,7 @@ async def stream_progress(
         ctx=state.deadlines,
         poll_seconds=state.settings.sse_poll_seconds,
         max_seconds=state.settings.sse_max_seconds,
+        still_allowed=lambda: _key_still_valid(request),
     )
     return EventSourceResponse(
         events,

@@ -8,8 +8,9 @@ on claim_stage_event); polling covers SQLite and a listener that is reconnecting
 
 from __future__ import annotations
 
+import random
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +21,7 @@ from app.claims import progress
 from app.claims import service as claims_service
 from app.core.db import RawReader
 from app.core.errors import NotFound
-from app.core.notify import STAGE_CHANNEL, Notifier, wait
+from app.core.notify import KEYS_CHANNEL, STAGE_CHANNEL, Notifier, wait
 
 _CLAIM_ID = "SELECT id FROM claim WHERE claim_no = $1"
 _LAST_SEQ = "SELECT coalesce(max(seq), 0) FROM claim_stage_event WHERE claim_id = $1"
@@ -52,13 +53,16 @@ async def progress_events(
     ctx: Any,
     poll_seconds: float,
     max_seconds: float,
+    still_allowed: Callable[[], Awaitable[bool]],
 ) -> AsyncIterator[ServerSentEvent]:
     """Missed moves after `last_event_id`, the current progress, then one event per move.
 
-    The stream ends after `max_seconds`; the client reconnects with `Last-Event-ID` (EventSource
-    does so by itself), which spreads long-lived streams over the replicas again after a deploy.
+    The stream ends after about `max_seconds` (less up to a tenth, so that streams opened
+    together do not all reconnect together); the client reconnects with `Last-Event-ID`
+    (EventSource does so by itself), which spreads streams over the replicas again after a
+    deploy. It also ends as soon as `still_allowed` says the caller's key was revoked.
     """
-    ends_at = time.monotonic() + max_seconds
+    ends_at = time.monotonic() + max_seconds * random.uniform(0.9, 1.0)  # noqa: S311
 
     async def current() -> dict[str, Any]:
         body = await claims_service.get_progress_json(
@@ -81,7 +85,8 @@ async def progress_events(
         return ServerSentEvent(data=orjson.dumps(data).decode(), event="stage_changed", id=str(seq))
 
     # Listen before the first read, so a move committed in between still wakes us.
-    with notifier.watch(STAGE_CHANNEL, str(claim_id)) as woken:
+    # A stage move of this claim wakes the stream; so does any key change (a revocation).
+    with notifier.watch(STAGE_CHANNEL, str(claim_id), (KEYS_CHANNEL, "")) as woken:
         last = last_event_id
         if last is not None:
             rows = await raw.fetch(_MOVES, claim_id, last)
@@ -106,7 +111,7 @@ async def progress_events(
                 last = rows[-1][0]
                 continue
             left = ends_at - time.monotonic()
-            if left <= 0:
+            if left <= 0 or not await still_allowed():
                 return
             timeout = poll_seconds * (_BACKSTOP_FACTOR if notifier.listening else 1)
             await wait(woken, min(timeout, left))

@@ -24,7 +24,7 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 MAX_HEADER_BYTES = 16 * 1024
 _NOT_PRINTABLE_ASCII = re.compile(rb"[^ -~]")
 # A query string worth decoding to look for control characters: escapes or raw controls.
-_QUERY_SUSPECT = re.compile(rb"[%\x00-\x1f\x7f\xc2]")
+_QUERY_SUSPECT = re.compile(rb"[%\x00-\x1f\x7f]")
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:
@@ -185,9 +185,22 @@ def _utf8_json_text(body: bytes) -> bool:
 
 
 def _query_control_character(query: bytes) -> tuple[Any, ...] | None:
-    """The 422 problem for a query parameter holding a control character (the text-field rule;
-    PostgreSQL cannot even compare with a NUL), or None."""
-    if not query or not _QUERY_SUSPECT.search(query):
+    """The problem for a query string that is not percent-encoded ASCII (400) or has a
+    parameter holding a control character (422: the text-field rule; PostgreSQL cannot even
+    compare with a NUL), or None."""
+    if not query:
+        return None
+    if not query.isascii():
+        # Raw bytes would reach the route as Latin-1 mojibake; RFC 3986 wants them escaped.
+        return (
+            400,
+            "bad-request",
+            "Bad request",
+            "The query string must be ASCII: percent-encode other characters as UTF-8 "
+            "(e.g. q=%E5%AE%9A%E6%8D%9F for q=定损).",
+            None,
+        )
+    if not _QUERY_SUSPECT.search(query):
         return None
     # Decoded as Starlette decodes it for the route.
     for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):

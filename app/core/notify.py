@@ -82,17 +82,22 @@ class Notifier:
         return event
 
     @contextmanager
-    def watch(self, channel: str, key: str = "") -> Iterator[asyncio.Event]:
-        """An event set whenever `channel` is notified with payload `key` (or any, for "")."""
+    def watch(self, channel: str, key: str = "", *also: tuple[str, str]) -> Iterator[asyncio.Event]:
+        """An event set whenever `channel` is notified with payload `key` (or any, for ""),
+        or any of the further (channel, key) pairs in `also`."""
         event = asyncio.Event()
-        waiters = self._waiters.setdefault((channel, key), set())
-        waiters.add(event)
+        targets = [(channel, key), *also]
+        for target in targets:
+            self._waiters.setdefault(target, set()).add(event)
         try:
             yield event
         finally:
-            waiters.discard(event)
-            if not waiters:
-                self._waiters.pop((channel, key), None)
+            for target in targets:
+                waiters = self._waiters.get(target)
+                if waiters is not None:
+                    waiters.discard(event)
+                    if not waiters:
+                        self._waiters.pop(target, None)
 
     async def close(self) -> None:
         """Stop listening."""

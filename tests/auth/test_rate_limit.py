@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from app.auth import service as auth_service
-from app.auth.ratelimit import WINDOW_SECONDS, chunk_size, granted
+from app.auth.ratelimit import WINDOW_SECONDS, RateLimiter, chunk_size, granted
 from app.auth.roles import Role
 from app.core.db import Database
 
@@ -130,3 +130,20 @@ async def test_a_revoked_key_stops_working_at_the_next_request(
         await asyncio.sleep(0.02)
     assert response.status_code == 401
     assert "revoked" in response.json()["detail"]
+
+
+async def test_two_processes_on_one_database_share_the_limit(app) -> None:
+    """Two limiters on one database (two replicas, or two uvicorn workers on SQLite): their
+    interleaved and concurrent requests together get exactly the limit."""
+    key_id = 4242
+    now = [T0 + 1]
+    first, second = (
+        RateLimiter(app.state.db, default_per_minute=0, clock=lambda: now[-1]) for _ in range(2)
+    )
+    verdicts = [await limiter.check(key_id, 40) for _ in range(30) for limiter in (first, second)]
+    assert verdicts.count(None) == 40
+    now.append(T0 + WINDOW_SECONDS + 1)  # the next window, this time all at once
+    burst = await asyncio.gather(
+        *(limiter.check(key_id, 40) for _ in range(50) for limiter in (first, second))
+    )
+    assert burst.count(None) == 40

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -28,20 +29,24 @@ from tests.servers import (
     wait_healthy,
 )
 
-pytestmark = pytest.mark.pg
 PATH = "/v1/taxonomy"
 CACHE_ENV = {"CLAIMDESK_KEY_CACHE_SECONDS": "600"}
 
 
-def _servers(url: str, tmp_path: Path, count: int) -> list[Server]:
+@contextmanager
+def _servers(url: str, tmp_path: Path, count: int) -> Iterator[list[Server]]:
     deadline = time.monotonic() + STARTUP_SECONDS
     servers = [start_server(url, tmp_path / "s0.log", env=CACHE_ENV)]
-    wait_for_admin_key(servers[0], deadline)
-    for index in range(1, count):
-        servers.append(start_server(url, tmp_path / f"s{index}.log", env=CACHE_ENV))
-    for server in servers:
-        wait_healthy(server, deadline)
-    return servers
+    try:
+        wait_for_admin_key(servers[0], deadline)
+        for index in range(1, count):
+            servers.append(start_server(url, tmp_path / f"s{index}.log", env=CACHE_ENV))
+        for server in servers:
+            wait_healthy(server, deadline)
+        yield servers
+    finally:
+        for server in servers:
+            stop_server(server)
 
 
 @pytest.fixture
@@ -57,10 +62,8 @@ def pg_url() -> Iterator[str]:
 
 @pytest.fixture
 def pg_replicas(pg_url: str, tmp_path: Path) -> Iterator[tuple[str, list[Server]]]:
-    servers = _servers(pg_url, tmp_path, 2)
-    yield pg_url, servers
-    for server in servers:
-        stop_server(server)
+    with _servers(pg_url, tmp_path, 2) as servers:
+        yield pg_url, servers
 
 
 def _wait_for_a_fresh_window(margin: float = 20) -> None:
@@ -70,6 +73,7 @@ def _wait_for_a_fresh_window(margin: float = 20) -> None:
         time.sleep(left + 0.5)
 
 
+@pytest.mark.pg
 def test_two_replicas_share_a_keys_limit_exactly(pg_replicas) -> None:
     url, servers = pg_replicas
     key = create_key(url, "portal", "shared-limit", "--rate-limit", "40")
@@ -89,6 +93,7 @@ def test_two_replicas_share_a_keys_limit_exactly(pg_replicas) -> None:
     assert statuses[0].count(200) > 0 and statuses[1].count(200) > 0
 
 
+@pytest.mark.pg
 def test_a_key_revoked_on_the_command_line_stops_working_on_every_replica(pg_replicas) -> None:
     url, servers = pg_replicas
     key = create_key(url, "portal", "doomed")
@@ -109,13 +114,10 @@ def test_a_key_revoked_on_the_command_line_stops_working_on_every_replica(pg_rep
 
 def test_sqlite_refuses_a_revoked_key_at_the_next_request(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'one.db'}"
-    (server,) = _servers(url, tmp_path, 1)
-    try:
+    with _servers(url, tmp_path, 1) as (server,):
         key = create_key(url, "portal", "doomed")
         headers = {"Authorization": f"Bearer {key}"}
         with httpx.Client(timeout=10) as http:
             assert http.get(server.base + PATH, headers=headers).status_code == 200
             cli(url, "keys", "revoke", "doomed")
             assert http.get(server.base + PATH, headers=headers).status_code == 401
-    finally:
-        stop_server(server)

@@ -25,6 +25,8 @@ from tests.conftest import PG_UP, create_pg_database, drop_pg_database
 from tests.servers import (
     STARTUP_SECONDS,
     Server,
+    cli,
+    create_key,
     start_server,
     stop_server,
     wait_for_admin_key,
@@ -72,6 +74,7 @@ class Replicas:
     second: Server
     auth: dict[str, str]
     kind: str
+    url: str
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -94,7 +97,9 @@ def replicas(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Replica
         for server in servers:
             wait_healthy(server, deadline)
         assert not any(line.startswith(KEY_PREFIX) for line in servers[1].output().splitlines())
-        yield Replicas(servers[0], servers[1], {"Authorization": f"Bearer {key}"}, request.param)
+        yield Replicas(
+            servers[0], servers[1], {"Authorization": f"Bearer {key}"}, request.param, url
+        )
     finally:
         for server in servers:
             stop_server(server)
@@ -150,6 +155,7 @@ class Stream:
         self.pinged = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._opened: asyncio.Future[httpx.Response] | None = None
+        self.ended = asyncio.Event()  # the server closed the stream
 
     async def __aenter__(self) -> Stream:
         self._opened = asyncio.get_running_loop().create_future()
@@ -176,6 +182,7 @@ class Stream:
                             self.pinged.set()
                         continue
                     await self.queue.put(event)
+            self.ended.set()
         except Exception as exc:
             if not self._opened.done():
                 self._opened.set_exception(exc)
@@ -276,3 +283,17 @@ async def test_stage_change_through_another_process_reaches_the_stream(
             assert current.id == "2"
             assert current.json()["stage"] == "document_review"
             assert stream.queue.empty()
+
+
+async def test_revoking_a_key_ends_its_open_streams(replicas: Replicas) -> None:
+    portal = {"Authorization": f"Bearer {create_key(replicas.url, 'portal', 'portal-live')}"}
+    timeout = httpx.Timeout(10, read=30)
+    async with httpx.AsyncClient(base_url=replicas.second.base, timeout=timeout) as http:
+        assert (await http.put("/v1/claims/CLM-R1", json=CLAIM, headers=replicas.auth)).status_code
+        async with Stream(http, STREAM.format("CLM-R1"), portal) as stream:
+            assert (await stream.next()).event == "progress"
+            await asyncio.to_thread(cli, replicas.url, "keys", "revoke", "portal-live")
+            # PostgreSQL: the key change's NOTIFY wakes the stream; SQLite: its next poll
+            await asyncio.wait_for(stream.ended.wait(), 5)
+        response = await http.get(STREAM.format("CLM-R1"), headers=portal)
+        assert response.status_code == 401

@@ -78,7 +78,9 @@ async def new_complaint(client: httpx.AsyncClient, keys, **fields: Any) -> dict[
     return response.json()
 
 
-async def raw_asgi_get(app, raw_path: bytes, headers: dict[str, str]) -> tuple[int, dict, bytes]:
+async def raw_asgi_get(
+    app, raw_path: bytes, headers: dict[str, str], query: bytes = b""
+) -> tuple[int, dict, bytes]:
     """GET with the path exactly as given (httpx would drop `..` segments first), decoded the
     way uvicorn decodes it."""
     scope = {
@@ -90,7 +92,7 @@ async def raw_asgi_get(app, raw_path: bytes, headers: dict[str, str]) -> tuple[i
         "path": unquote(raw_path.decode("ascii")),
         "raw_path": raw_path,
         "root_path": "",
-        "query_string": b"",
+        "query_string": query,
         "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
         "client": ("127.0.0.1", 1),
         "server": ("test", 80),
@@ -528,6 +530,24 @@ async def test_invalid_utf8_and_percent_garbage_in_the_query_is_harmless(
     for query in ["limit=%ff", "limit=" + "9" * 5000, "limit=-1", "cursor=%ff%fe", "cursor=!!"]:
         response = await client.get(f"/v1/complaints?{query}", headers=keys["call_center"])
         assert_problem(response, 422)
+
+
+async def test_a_query_string_with_raw_non_ascii_bytes_is_400_however_it_continues(
+    app, keys
+) -> None:
+    # Raw UTF-8 would reach the route as Latin-1 mojibake ("定损" as "å®\x9aæ\x8d\x9f"), so
+    # it is refused alike whether or not the rest of the query has escapes.
+    for query in ["q=定损", "q=€", "q=€&limit=%35", "q=é", "assignee=张三&limit=5"]:
+        status, headers, body = await raw_asgi_get(
+            app, b"/v1/complaints", keys["call_center"], query.encode()
+        )
+        assert status == 400, (query, body)
+        assert headers["content-type"] == "application/problem+json"
+        assert b"percent-encode" in body
+    status, _, _ = await raw_asgi_get(
+        app, b"/v1/complaints", keys["call_center"], b"q=%E5%AE%9A%E6%8D%9F&limit=5"
+    )
+    assert status == 200
 
 
 TRAVERSALS = [
