@@ -21,7 +21,7 @@ from app.complaints.schemas import (
     TransitionCreate,
 )
 from app.core.concurrency import IfMatch, expected_version, versioned_json
-from app.core.db import ReadSession, Transaction, WriteSession
+from app.core.db import PointReadSession, ReadSession, Transaction, WriteSession
 from app.core.deps import (
     AcceptLanguage,
     IdempotencyKey,
@@ -92,6 +92,7 @@ async def create_complaint(
 async def list_complaints(
     principal: Caller,
     session: ReadSession,
+    point: PointReadSession,
     now: Now,
     lang: Language,
     status: Annotated[
@@ -116,8 +117,10 @@ async def list_complaints(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
     """Complaints newest first with the contract's filters, in cursor pages."""
+    # A page on the indexed filters is a point read; a text search or the overdue filter may
+    # scan, so they keep the threaded reader on SQLite (the session not used never connects).
     page = await service.list_complaints(
-        session,
+        session if q or overdue is not None else point,
         filters=service.ComplaintFilter(
             status=status,
             category=category,
@@ -150,7 +153,7 @@ async def get_complaint(
     complaint_id: ComplaintId,
     request: Request,
     principal: Caller,
-    session: ReadSession,
+    session: PointReadSession,
     now: Now,
     lang: Language,
 ) -> Response:
@@ -271,7 +274,7 @@ async def override_classification(
     responses=problem_doc_responses(401, 403, 404, 422),
 )
 async def get_timeline(
-    complaint_id: ComplaintId, principal: Caller, session: ReadSession
+    complaint_id: ComplaintId, principal: Caller, session: PointReadSession
 ) -> Timeline:
     """Every event of the complaint in order (intake, classification, actions) with actor, time."""
     return await service.timeline(session, complaint_id=complaint_id)

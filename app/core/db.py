@@ -253,6 +253,7 @@ class Database:
         self.is_sqlite = settings.is_sqlite
         url = settings.database_url
         self.sync_write_engine: Engine | None = None
+        self.sync_read_engine: Engine | None = None
         self.write_engine: AsyncEngine | None = None
         if self.is_sqlite:
             path = _sqlite_path(url)
@@ -274,6 +275,24 @@ class Database:
             @event.listens_for(self.read_engine.sync_engine, "connect")
             def _on_read_connect(dbapi_conn: Any, _record: Any) -> None:
                 _sqlite_pragmas(dbapi_conn, settings)
+
+            # Point reads on the event loop's own thread (see point_read_session).
+            self.sync_read_engine = create_engine(
+                make_url(url).set(drivername="sqlite"),
+                poolclass=QueuePool,
+                pool_size=2,
+                max_overflow=8,
+                connect_args={"check_same_thread": False},
+            )
+
+            @event.listens_for(self.sync_read_engine, "connect")
+            def _on_point_read_connect(dbapi_conn: Any, _record: Any) -> None:
+                dbapi_conn.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
+                dbapi_conn.execute("PRAGMA query_only=ON")
+
+            self._sync_read_sessionmaker = sessionmaker(
+                self.sync_read_engine, expire_on_commit=False
+            )
 
         else:
             self.write_engine = create_async_engine(
@@ -300,6 +319,25 @@ class Database:
                     yield session
                 finally:
                     await session.rollback()
+
+    @asynccontextmanager
+    async def point_read_session(self) -> AsyncIterator[Any]:
+        """A read session for one-row and few-row reads (a complaint, its timeline).
+
+        On SQLite it runs on the event loop's thread: an indexed read takes microseconds, while
+        each aiosqlite call is a thread hop that waits a turn of the loop, and under load those
+        waits added up to 150 ms for a read that takes 3 ms alone. Heavy reads (lists,
+        reports) stay on the threaded reader so that they never block the loop.
+        """
+        if self.is_sqlite:
+            with self._sync_read_sessionmaker() as sync_session:
+                try:
+                    yield SQLiteWriteSession(sync_session)
+                finally:
+                    sync_session.rollback()
+        else:
+            async with self.read_sessionmaker() as session:
+                yield session
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Any]:
@@ -358,6 +396,8 @@ class Database:
             await self.write_engine.dispose()
         if self.sync_write_engine is not None:
             self.sync_write_engine.dispose()
+        if self.sync_read_engine is not None:
+            self.sync_read_engine.dispose()
         await self.read_engine.dispose()
 
 
@@ -454,8 +494,16 @@ async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def get_point_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A read session for point reads (see Database.point_read_session)."""
+    db: Database = request.app.state.db
+    async with db.point_read_session() as session:
+        yield session
+
+
 # Route parameter types. scope="function": the commit happens before the response is sent,
 # so an acknowledged write is a committed one.
 WriteSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
 ReadSession = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
+PointReadSession = Annotated[AsyncSession, Depends(get_point_read_session, scope="function")]
 Transaction = Annotated[Any, Depends(get_transaction, scope="function")]
