@@ -322,12 +322,13 @@ class Database:
 
     @asynccontextmanager
     async def point_read_session(self) -> AsyncIterator[Any]:
-        """A read session for one-row and few-row reads (a complaint, its timeline).
+        """A read session for short indexed reads (a complaint, its timeline, a list page).
 
         On SQLite it runs on the event loop's thread: an indexed read takes microseconds, while
         each aiosqlite call is a thread hop that waits a turn of the loop, and under load those
-        waits added up to 150 ms for a read that takes 3 ms alone. Heavy reads (lists,
-        reports) stay on the threaded reader so that they never block the loop.
+        waits added up to 150 ms for a read that takes 3 ms alone. Reads that may scan (text
+        search, the overdue filter, reports) stay on the threaded reader so that they never
+        block the loop. On PostgreSQL it is the ordinary read session.
         """
         if self.is_sqlite:
             with self._sync_read_sessionmaker() as sync_session:
