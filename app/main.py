@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app.auth.dependencies import check_routes
-from app.auth.ratelimit import RateLimiter, current_window, purge_statement
+from app.auth.ratelimit import RateLimiter, purge_windows
 from app.auth.service import KeyVerifier
 from app.claims import router as claims_router
 from app.claims.service import DeadlineContext
@@ -72,15 +72,13 @@ async def _maintenance(db: Database, settings: Settings) -> None:
 
     Safe on several replicas at once (a DELETE of expired rows is idempotent).
     """
-    from sqlalchemy import text
-
     while True:
         await asyncio.sleep(settings.maintenance_interval_seconds)
         try:
             async with db.transaction() as conn:
-                await idempotency.purge_expired(conn, system_clock())
-                before = current_window(system_clock().timestamp()) - 1
-                await conn.execute(text(purge_statement()), {"before": before})
+                now = system_clock()
+                await idempotency.purge_expired(conn, now)
+                await purge_windows(conn, now)
         except Exception:  # keep the loop alive; the next round retries
             logging.getLogger("claimdesk.maintenance").exception("maintenance round failed")
 

@@ -14,6 +14,13 @@ from app.auth.service import KeyVerifier, Principal
 from app.core.errors import Forbidden, TooManyRequests, Unauthorized
 
 
+def bearer_key(request: Request) -> str | None:
+    """The key of an `Authorization: Bearer <key>` header, or None."""
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    key = key.strip()
+    return key if scheme.lower() == "bearer" and key else None
+
+
 class Authorize(HTTPBearer):
     """Admit a key whose role may call this operation, within the key's rate limit.
 
@@ -31,10 +38,8 @@ class Authorize(HTTPBearer):
         )
 
     async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
-        header = request.headers.get("authorization", "")
-        scheme, _, key = header.partition(" ")
-        key = key.strip()
-        if scheme.lower() != "bearer" or not key:
+        key = bearer_key(request)
+        if key is None:
             raise Unauthorized("Send an API key as `Authorization: Bearer <key>`.")
         verifier: KeyVerifier = request.app.state.keys
         principal = await verifier.verify(key)

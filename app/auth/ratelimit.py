@@ -17,6 +17,8 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import text
 
@@ -114,16 +116,10 @@ class RateLimiter:
             return 1
         return granted(limit, int(total), asked)
 
-    def forget(self) -> None:
-        """Drop every bucket (tests)."""
-        self._buckets.clear()
+
+_PURGE = text("DELETE FROM rate_window WHERE window_start < :before")
 
 
-def purge_statement() -> str:
-    """SQL deleting windows that ended (the current and previous window are kept)."""
-    return "DELETE FROM rate_window WHERE window_start < :before"
-
-
-def current_window(now: float) -> int:
-    """The window number of a time in seconds since the epoch."""
-    return int(now // WINDOW_SECONDS)
+async def purge_windows(conn: Any, now: datetime) -> None:
+    """Delete the windows that have ended (the current and the previous one are kept)."""
+    await conn.execute(_PURGE, {"before": int(now.timestamp() // WINDOW_SECONDS) - 1})

@@ -161,8 +161,3 @@ class KeyVerifier:
                     self._cache.clear()
                 self._cache[digest] = (now + self.ttl, principal)
         return principal
-
-    def forget(self) -> None:
-        """Drop every cached verdict."""
-        self._cache.clear()
-        self._generation += 1

@@ -8,7 +8,7 @@ import orjson
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from sse_starlette import EventSourceResponse
 
-from app.auth.dependencies import Caller
+from app.auth.dependencies import Caller, bearer_key
 from app.auth.service import Actor
 from app.claims import service, stream
 from app.claims.schemas import (
@@ -260,8 +260,8 @@ _SSE_EXAMPLE = (
 
 async def _key_still_valid(request: Request) -> bool:
     """Whether the key that opened a stream is still active (a revocation ends its streams)."""
-    key = request.headers.get("authorization", "").partition(" ")[2].strip()
-    return await request.app.state.keys.verify(key) is not None
+    key = bearer_key(request)
+    return key is not None and await request.app.state.keys.verify(key) is not None
 
 
 @router.get(

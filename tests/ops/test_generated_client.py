@@ -12,12 +12,12 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
-import os
 import re
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -32,6 +32,7 @@ from tests.conftest import PG_UP, ROOT, create_pg_database, drop_pg_database
 from tests.servers import (
     STARTUP_SECONDS,
     Server,
+    create_key,
     start_server,
     stop_server,
     wait_for_admin_key,
@@ -159,24 +160,10 @@ class Served:
 
 def _create_keys(url: str) -> dict[str, str]:
     """`claimdesk keys create` for each role, the processes run side by side."""
-    env = {**os.environ, "CLAIMDESK_DATABASE_URL": url}
-    procs = {
-        role: subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "keys", "create", "--role", role, "--name", role],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+    with ThreadPoolExecutor(len(ROLES)) as pool:
+        return dict(
+            zip(ROLES, pool.map(lambda role: create_key(url, role, role), ROLES), strict=True)
         )
-        for role in ROLES
-    }
-    keys = {}
-    for role, proc in procs.items():
-        out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, f"keys create --role {role} failed:\n{out}{err}"
-        keys[role] = out.strip().splitlines()[-1]
-    return keys
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
