@@ -64,6 +64,13 @@ class Settings(BaseSettings):
         "write; FULL also survives power loss, at one fsync per commit on the event loop.",
     )
     sqlite_busy_timeout_ms: int = 5000
+    sqlite_sort_threads: int = Field(
+        default=2,
+        ge=0,
+        le=8,
+        description="Helper threads SQLite's reader may use for one large sort (the reports' "
+        "GROUP BY and window passes); 0 sorts on the querying thread alone.",
+    )
     callback_delay: timedelta = Field(
         default=timedelta(days=3),
         description="Resolving a complaint schedules a callback follow-up this long after.",

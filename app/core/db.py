@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy import Connection, Dialect, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import MultipleResultsFound, NoResultFound
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -112,13 +113,37 @@ def _install_sqlite_writer_events(engine: Engine, settings: Settings) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-class _RowCount:
-    """The result of a statement that returns no rows."""
+class _DirectResult:
+    """The result of a statement run straight on the sqlite3 cursor: its RETURNING rows (plain
+    tuples, raw driver values, as a text statement's rows are) and its row count."""
 
-    __slots__ = ("rowcount",)
+    __slots__ = ("_rows", "rowcount")
 
-    def __init__(self, rowcount: int) -> None:
+    def __init__(self, rows: list[tuple[Any, ...]], rowcount: int) -> None:
+        self._rows = rows
         self.rowcount = rowcount
+
+    def first(self) -> tuple[Any, ...] | None:
+        """The first row, or None."""
+        return self._rows[0] if self._rows else None
+
+    def one(self) -> tuple[Any, ...]:
+        """The only row."""
+        if len(self._rows) != 1:
+            raise NoResultFound("no row") if not self._rows else MultipleResultsFound("rows")
+        return self._rows[0]
+
+    def scalar_one(self) -> Any:
+        """The first column of the only row."""
+        return self.one()[0]
+
+    def scalar(self) -> Any:
+        """The first column of the first row, or None."""
+        return self._rows[0][0] if self._rows else None
+
+    def all(self) -> list[tuple[Any, ...]]:
+        """Every row."""
+        return list(self._rows)
 
 
 # Compiled once per text statement: SQL, parameter order and the bind processors.
@@ -133,22 +158,23 @@ class _SyncConnection:
         self.dialect = conn.dialect
 
     async def execute(self, statement: Any, parameters: Any = None) -> Any:
-        """Connection.execute; row-less text statements go straight to the sqlite3 cursor.
+        """Connection.execute; text INSERT/UPDATE/DELETE statements go straight to the cursor.
 
         SQLAlchemy's execution machinery costs ~100 µs per statement, a third of a stage
-        event's time on the single SQLite writer. A text INSERT/UPDATE without RETURNING needs
-        none of it: its SQL and bind processors are compiled once and reused.
+        event's time on the single SQLite writer. A write given as plain text (its RETURNING
+        rows untyped, as SQLAlchemy would return them too) needs none of it: its SQL and bind
+        processors are compiled once and reused. SELECTs, and typed `text().columns()`
+        statements, which are not TextClauses, keep the full path.
         """
         if (
             isinstance(statement, TextClause)
             and isinstance(parameters, dict)
-            and not statement.text.lstrip().upper().startswith("SELECT")
-            and "RETURNING" not in statement.text.upper()
+            and not statement.text.lstrip()[:6].upper().startswith(("SELECT", "WITH"))
         ):
             return self._execute_direct(statement, parameters)
         return self._conn.execute(statement, parameters)
 
-    def _execute_direct(self, statement: TextClause, parameters: dict[str, Any]) -> _RowCount:
+    def _execute_direct(self, statement: TextClause, parameters: dict[str, Any]) -> _DirectResult:
         entry = _COMPILED.get(id(statement))
         if entry is None or entry[0] is not statement:
             compiled = statement.compile(dialect=self.dialect)
@@ -170,7 +196,8 @@ class _SyncConnection:
         cursor = self._conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(sql, values)
-            return _RowCount(cursor.rowcount)
+            rows = cursor.fetchall() if cursor.description is not None else []
+            return _DirectResult(rows, cursor.rowcount)
         finally:
             cursor.close()
 
@@ -275,6 +302,8 @@ class Database:
             @event.listens_for(self.read_engine.sync_engine, "connect")
             def _on_read_connect(dbapi_conn: Any, _record: Any) -> None:
                 _sqlite_pragmas(dbapi_conn, settings)
+                # Reports sort up to a million rows; helper threads cut that by a third.
+                dbapi_conn.execute(f"PRAGMA threads={int(settings.sqlite_sort_threads)}")
 
             # Point reads on the event loop's own thread (see point_read_session).
             self.sync_read_engine = create_engine(

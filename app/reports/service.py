@@ -404,9 +404,21 @@ async def _p90s(
             else:
                 out[("handler", r.handler)] = float(r.p90)
         return out
-    # SQLite: rank within each group; the rank wanted comes from the group sizes already
+    # SQLite. Overall: the value n - rank + 1 from the top, a bounded top-N instead of a sort
+    # of every row.
+    n = counts.get(("all", "all"), 0)
+    if n:
+        statement = _text(
+            f"SELECT {hours} {where} ORDER BY {hours} DESC LIMIT 1 OFFSET :skip",
+            "start",
+            "end",
+        )
+        value = (await session.execute(statement, {**params, "skip": n - p90_rank(n)})).scalar()
+        if value is not None:
+            out[("all", "all")] = float(value)
+    # Per group: rank within each group; the rank wanted comes from the group sizes already
     # counted (bound as a small VALUES table), so one window function suffices.
-    for name, key in (("all", "'all'"), ("category", "c.category"), ("handler", handler)):
+    for name, key in (("category", "c.category"), ("handler", handler)):
         wanted = [(k, p90_rank(n)) for (group, k), n in counts.items() if group == name and n]
         if not wanted:
             continue
@@ -418,7 +430,9 @@ async def _p90s(
             "SELECT ranked.key, ranked.hours FROM ("
             f"SELECT {key} AS key, {hours} AS hours, "
             f"ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {hours}) AS rn {where}"
-            ") ranked JOIN wanted ON wanted.key = ranked.key AND wanted.rank = ranked.rn",
+            # IN lists, not a join: a join materialises every ranked row to index it.
+            ") ranked WHERE ranked.rn IN (SELECT rank FROM wanted) "
+            "AND (ranked.key, ranked.rn) IN (SELECT key, rank FROM wanted)",
             "start",
             "end",
         )
