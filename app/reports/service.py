@@ -78,6 +78,11 @@ class _Sql:
     def greatest(self, *expressions: str) -> str:
         return f"{'GREATEST' if self.pg else 'max'}({', '.join(expressions)})"
 
+    def fence(self) -> str:
+        """Ends a subquery the planner must not merge into the outer query (so that what
+        it computes per row is computed once, not once per use outside)."""
+        return "OFFSET 0" if self.pg else "LIMIT -1"
+
 
 def _sql(session: AsyncSession, ctx: Any) -> _Sql:
     tz = ctx.profile.tz
@@ -752,7 +757,8 @@ async def claims_at_risk(
         "SELECT * FROM (SELECT factors.*, "  # noqa: S608 - constant fragments, values bound
         f"{score} AS score FROM ("
         "SELECT cl.id, cl.claim_no, cl.stage, cl.stage_entered_at, cl.next_due_at, cl.region, "
-        f"{columns} FROM claim cl WHERE cl.stage IN ({stages}){region_filter}) factors) scored "
+        f"{columns} FROM claim cl WHERE cl.stage IN ({stages}){region_filter} {sql.fence()}"
+        ") factors) scored "
         "WHERE score > 0 ORDER BY score DESC, id LIMIT :limit",
         "now",
         "soon",
