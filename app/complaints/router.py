@@ -21,7 +21,7 @@ from app.complaints.schemas import (
     TransitionCreate,
 )
 from app.core.concurrency import IfMatch, expected_version, versioned_json
-from app.core.db import PointReadSession, ReadSession, Transaction, WriteSession
+from app.core.db import PointReadSession, ReadSession, WriteSession
 from app.core.deps import (
     AcceptLanguage,
     IdempotencyKey,
@@ -57,14 +57,15 @@ async def create_complaint(
     body: ComplaintCreate,
     request: Request,
     principal: Caller,
-    conn: Transaction,
     idempotency_key: IdempotencyKey = None,
     accept_language: AcceptLanguage = None,
 ) -> Response:
     """Intake: classify, prioritise, set the due dates and record the complaint atomically."""
     settings = request.app.state.settings
+    # Classified before the write: the model's work holds no lock and no transaction open.
+    classification = request.app.state.classifier.classify(body.text)
     status_code, payload = await service.intake(
-        conn,
+        request.app.state.db,
         body=body,
         raw_body=body.model_dump(mode="json"),
         idempotency_key=validate_key(idempotency_key) if idempotency_key is not None else None,
@@ -76,7 +77,7 @@ async def create_complaint(
             idempotency_ttl=settings.idempotency_ttl,
         ),
         lang=lang_of(request, accept_language),
-        classify=request.app.state.classifier.classify,
+        classification=classification,
     )
     response = Response(payload, status_code=status_code, media_type="application/json")
     return response

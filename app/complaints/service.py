@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -198,13 +197,11 @@ _CLAIM_CONTEXT = text(
     "c.id, c.stage, c.progress_doc FROM (SELECT 1 AS one) AS x "
     "LEFT JOIN claim c ON c.claim_no = :claim_no"
 )
-_NEXT_REFERENCE = {
-    "postgresql": text("SELECT nextval('complaint_reference_seq')"),
-    "sqlite": text(
-        "INSERT INTO reference_counter (name, value) VALUES ('complaint', 1) "
-        "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value"
-    ),
-}
+# SQLite's reference counter: a row (PostgreSQL uses the sequence complaint_reference_seq).
+_NEXT_REFERENCE = text(
+    "INSERT INTO reference_counter (name, value) VALUES ('complaint', 1) "
+    "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value"
+)
 _COMPLAINT_COLUMNS = (
     "reference", "status", "channel", "text", "complainant_name", "complainant_phone",
     "complainant_id_number", "claim_no", "claim_id", "claim_stage", "policy_no", "plate_no",
@@ -246,8 +243,40 @@ _EVENT_COLUMNS = (
 )  # fmt: skip
 
 
-def _intake_pg_sql() -> str:
-    """Complaint, timeline, audit record and event (outbox) in one PostgreSQL statement."""
+# PostgreSQL intake is two statements on the bare driver, no transaction block:
+# 1. the complaint's id and reference number (sequences: a number a failed or replayed intake
+#    took is a gap, which references tolerate) and the claim it names;
+# 2. one statement, atomic by itself, that claims the Idempotency-Key and stores the response
+#    with it, and inserts the complaint, its timeline, its audit record and its event. The
+#    response is rendered before it runs (the id is known), so nothing is left to update. A
+#    second request with the same key waits on the key's row until the first commits, then
+#    inserts nothing and replays what the first stored.
+_INTAKE_PG_PREPARE = text(
+    "SELECT nextval('complaint_id_seq') AS id, nextval('complaint_reference_seq') AS number, "
+    "(SELECT count(*) FROM complaint WHERE claim_no = :claim_no) AS earlier, "
+    "c.id AS claim_id, c.stage, c.progress_doc FROM (SELECT 1 AS one) AS x "
+    "LEFT JOIN claim c ON c.claim_no = :claim_no"
+).bindparams(bindparam("claim_no", type_=String()))
+_INTAKE_PG_KEY_CTE = (
+    "k AS (INSERT INTO idempotency_record (scope_key, request_hash, status_code, "
+    "response_body, created_at, expires_at) VALUES (:k_scope, :k_hash, 201, :k_body, "
+    ":created_at, :k_expires) ON CONFLICT (scope_key) DO UPDATE SET "
+    "request_hash = EXCLUDED.request_hash, status_code = EXCLUDED.status_code, "
+    "response_body = EXCLUDED.response_body, created_at = EXCLUDED.created_at, "
+    "expires_at = EXCLUDED.expires_at "
+    # an expired key is free again: this request takes it over
+    "WHERE idempotency_record.expires_at < EXCLUDED.created_at RETURNING id)"
+)
+_INTAKE_PG_FIND = (
+    "SELECT request_hash, status_code, response_body FROM idempotency_record WHERE scope_key = $1"
+)
+
+
+def _intake_pg_sql(*, keyed: bool) -> str:
+    """The write statement of PostgreSQL intake (see above); `keyed`: with an Idempotency-Key."""
+    columns = ("id", *_COMPLAINT_COLUMNS)
+    values = ", ".join(":" + c for c in columns)
+    rows = f"SELECT {values} FROM k" if keyed else f"VALUES ({values})"  # noqa: S608 - constant
     event_columns = ", ".join(_EVENT_COLUMNS)
     events = " UNION ALL ".join(
         f"SELECT c.id, {n}, :e{n}_kind, NULL, NULL, :e{n}_to_status, :actor, :role, "  # noqa: S608 - constant
@@ -255,29 +284,41 @@ def _intake_pg_sql() -> str:
         for n in (1, 2)
     )
     audit_columns = "occurred_at, actor, role, action, entity_type, entity_id, request_id, detail"
+    key_cte = _INTAKE_PG_KEY_CTE + ", " if keyed else ""
     return (
-        f"WITH c AS ({_INSERT_COMPLAINT_SQL}), "  # noqa: S608 - constant fragments
+        f"WITH {key_cte}c AS (INSERT INTO complaint ({', '.join(columns)}) {rows} "  # noqa: S608
+        "RETURNING id), "
         f"e AS (INSERT INTO complaint_event ({event_columns}) {events}), "
         f"a AS (INSERT INTO audit_event ({audit_columns}) SELECT CAST(:created_at AS TIMESTAMPTZ), "
         ":actor, :role, 'complaint.created', 'complaint', CAST(c.id AS VARCHAR), "
         "CAST(:request_id AS VARCHAR), CAST(:a_detail AS JSON) FROM c), "
-        + outbox.pg_ctes(
-            "CAST(CAST(:o_data AS JSONB) || jsonb_build_object('complaint_id', c.id) AS JSON)", "c"
-        )
+        + outbox.pg_ctes("CAST(:o_data AS JSON)", "c")
         + " SELECT id FROM c"
     )
 
 
-_INTAKE_PG = text(_intake_pg_sql()).bindparams(
+# Typed: in INSERT … SELECT the target columns do not type the parameters.
+_INTAKE_PG_STRINGS = (
+    "reference", "status", "channel", "text", "complainant_name", "complainant_phone",
+    "category", "subcause", "priority", "created_by", "actor", "role", "e1_kind", "e2_kind",
+    "e1_to_status", "e2_to_status", "request_id", "k_scope", "k_hash", "k_body",
+)  # fmt: skip
+_INTAKE_PG_PARAMS = (
     *_COMPLAINT_PARAMS,
+    *(bindparam(name, type_=String()) for name in _INTAKE_PG_STRINGS),
+    *(bindparam(name, type_=Integer()) for name in ("id", "reopen_count", "version")),
+    bindparam("k_expires", type_=UTCDateTime()),
     bindparam("e1_detail", type_=JSON()),
     bindparam("e2_detail", type_=JSON()),
     bindparam("a_detail", type_=JSON()),
-    bindparam("e1_to_status", type_=String()),
-    bindparam("e2_to_status", type_=String()),
-    bindparam("request_id", type_=String()),
     *outbox.pg_bindparams(),
 )
+_INTAKE_PG = {
+    keyed: text(_intake_pg_sql(keyed=keyed)).bindparams(
+        *(p for p in _INTAKE_PG_PARAMS if keyed or not p.key.startswith("k_"))
+    )
+    for keyed in (True, False)
+}
 _INSERT_EVENT = text(
     "INSERT INTO complaint_event (complaint_id, seq, kind, action, from_status, to_status, "
     "actor, role, occurred_at, note, detail) VALUES (:complaint_id, :seq, :kind, :action, "
@@ -341,59 +382,55 @@ def format_reference(received_at: datetime, number: int, tz: Any) -> str:
     return f"CMP-{received_at.astimezone(tz):%Y%m%d}-{number:06d}"
 
 
-async def intake(
-    conn: Any,
-    *,
+@dataclass(frozen=True)
+class _ClaimContext:
+    """What intake reads about the claim a complaint names."""
+
+    earlier: int = 0  # complaints already filed on the claim number
+    claim_id: int | None = None
+    stage: str | None = None
+    progress_doc: str | None = None
+
+
+@dataclass
+class _Prepared:
+    """A complaint ready to insert: its row, due dates, timeline, audit record and event."""
+
+    values: dict[str, Any]
+    deadlines: list[Deadline]
+    entries: tuple[tuple[str, str | None, dict[str, Any]], ...]
+    audit_detail: dict[str, Any]
+
+
+def _prepare(
     body: ComplaintCreate,
-    raw_body: Any,
+    *,
+    received_at: datetime,
+    reference: str,
+    claim: _ClaimContext,
+    classification: Classification,
     idempotency_key: str | None,
     actor: Actor,
     now: datetime,
     ctx: Any,
     cfg: IntakeSettings,
-    lang: str,
-    classify: Callable[[str], Classification],
-) -> tuple[int, bytes]:
-    """Record a complaint with its cause, priority, due dates and timeline in one transaction.
-
-    Returns the status code and the JSON body, which a retry with the same key gets again.
-    """
-    record_id: int | None = None
-    if idempotency_key is not None:
-        claimed = await idempotency.claim(
-            conn,
-            scope_key=f"{actor.principal.name}:POST:/v1/complaints:{idempotency_key}",
-            digest=idempotency.request_hash(raw_body),
-            now=now,
-            ttl=cfg.idempotency_ttl,
-        )
-        if isinstance(claimed, idempotency.Replay):
-            return claimed.status_code, claimed.body
-        record_id = claimed
-    received_at = body.received_at or now
-    if received_at > now + CLOCK_SKEW:
-        raise Unprocessable("received_at is in the future.")
-    claim_id = claim_stage = progress_doc = None
-    earlier = 0
-    if body.claim_no:
-        row = (await conn.execute(_CLAIM_CONTEXT, {"claim_no": body.claim_no})).one()
-        earlier, claim_id, claim_stage, progress_doc = row
-    classification = classify(body.text)
+) -> _Prepared:
+    """Priority, due dates and every row of a new complaint (pure: no database)."""
     priority, reasons, route = assess_priority(
         PriorityInputs(
             channel=body.channel.value,
             text=body.text,
             disputed_amount=body.disputed_amount,
             amount_threshold=cfg.amount_threshold,
-            repeat_on_claim=earlier > 0,
-            claim_past_legal_deadline=_claim_past_legal_deadline(progress_doc, now),
+            repeat_on_claim=claim.earlier > 0,
+            claim_past_legal_deadline=_claim_past_legal_deadline(claim.progress_doc, now),
             subcause=classification.subcause,
             escalation_level=None,
         )
     )
-    number = (await conn.execute(_NEXT_REFERENCE[conn.dialect.name])).scalar_one()
     values: dict[str, Any] = {
-        "reference": format_reference(received_at, int(number), ctx.profile.tz),
+        "id": None,
+        "reference": reference,
         "status": Status.received.value,
         "channel": body.channel.value,
         "text": body.text,
@@ -401,8 +438,8 @@ async def intake(
         "complainant_phone": body.complainant.phone,
         "complainant_id_number": body.complainant.id_number,
         "claim_no": body.claim_no,
-        "claim_id": claim_id,
-        "claim_stage": claim_stage,
+        "claim_id": claim.claim_id,
+        "claim_stage": claim.stage,
         "policy_no": body.policy_no,
         "plate_no": body.plate_no,
         "disputed_amount": body.disputed_amount,
@@ -434,70 +471,179 @@ async def intake(
         "escalation_level": None,
         "notes": None,
     }
-    row = _Row(values)
-    computed = _deadlines(row, ctx, now)
+    computed = _deadlines(_Row(values), ctx, now)
     deadlines = {d.code: d for d in computed}
     values["acknowledge_due_at"] = deadlines["complaint.acknowledge"].due_at
     values["reply_due_at"] = deadlines["complaint.reply"].due_at
     values["breach_check_at"] = _breach_check_at(computed, reply_paused=False)
-    principal = actor.principal
-    intake_detail = {"channel": body.channel.value, "reference": values["reference"]}
-    entries = (
-        ("intake", Status.received.value, intake_detail),
-        ("classification", None, classification.model_dump(mode="json")),
+    return _Prepared(
+        values=values,
+        deadlines=computed,
+        entries=(
+            (
+                "intake",
+                Status.received.value,
+                {"channel": body.channel.value, "reference": reference},
+            ),
+            ("classification", None, values["classification"]),
+        ),
+        audit_detail={"reference": reference, "idempotency_key": idempotency_key},
     )
-    audit_detail = {"reference": values["reference"], "idempotency_key": idempotency_key}
-    complaint_values = {k: values[k] for k in _COMPLAINT_COLUMNS}
-    event_data = _created_event(values)
-    if conn.dialect.name == "postgresql":
-        # One round trip for the complaint, its timeline and its audit record.
-        params: dict[str, Any] = {
-            **complaint_values,
-            "actor": principal.name,
-            "role": principal.role.value,
-            "request_id": actor.request_id,
-            "a_detail": audit_detail,
-            **outbox.pg_params(EventType.complaint_created, now, event_data),
-        }
-        for n, (kind, status, detail) in enumerate(entries, start=1):
-            params.update({f"e{n}_kind": kind, f"e{n}_to_status": status, f"e{n}_detail": detail})
-        complaint_id = (await conn.execute(_INTAKE_PG, params)).scalar_one()
-    else:
-        complaint_id = (await conn.execute(_INSERT_COMPLAINT, complaint_values)).scalar_one()
-        for seq, (kind, status, detail) in enumerate(entries, start=1):
-            await conn.execute(
-                _INSERT_EVENT,
-                {
-                    "complaint_id": complaint_id,
-                    "seq": seq,
-                    "kind": kind,
-                    "action": None,
-                    "from_status": None,
-                    "to_status": status,
-                    "actor": principal.name,
-                    "role": principal.role.value,
-                    "occurred_at": now,
-                    "note": None,
-                    "detail": detail,
-                },
-            )
-        await audit.record(
-            conn,
-            actor,
-            action="complaint.created",
-            entity_type="complaint",
-            entity_id=str(complaint_id),
-            at=now,
-            detail=audit_detail,
+
+
+def _render(prepared: _Prepared, ctx: Any, lang: str, now: datetime) -> bytes:
+    """The 201 body of a new complaint (what a retry with the same key gets again)."""
+    read = to_read(_Row(prepared.values), ctx, lang, now, prepared.deadlines)
+    return read.model_dump_json().encode()
+
+
+async def intake(
+    db: Any,
+    *,
+    body: ComplaintCreate,
+    raw_body: Any,
+    idempotency_key: str | None,
+    actor: Actor,
+    now: datetime,
+    ctx: Any,
+    cfg: IntakeSettings,
+    lang: str,
+    classification: Classification,
+) -> tuple[int, bytes]:
+    """Record a complaint with its cause, priority, due dates and timeline, atomically.
+
+    `classification` is computed by the caller, outside the write. Returns the status code and
+    the JSON body, which a retry with the same key gets again.
+    """
+    received_at = body.received_at or now
+    if received_at > now + CLOCK_SKEW:
+        raise Unprocessable("received_at is in the future.")
+    key = None
+    if idempotency_key is not None:
+        key = (
+            f"{actor.principal.name}:POST:/v1/complaints:{idempotency_key}",
+            idempotency.request_hash(raw_body),
         )
-        event_data["complaint_id"] = complaint_id
-        await outbox.emit(conn, EventType.complaint_created, event_data, at=now)
+    common = {
+        "body": body,
+        "received_at": received_at,
+        "classification": classification,
+        "idempotency_key": idempotency_key,
+        "actor": actor,
+        "now": now,
+        "ctx": ctx,
+        "cfg": cfg,
+    }
+    if db.is_sqlite:
+        async with db.transaction() as conn:
+            return await _intake_sqlite(conn, key=key, lang=lang, **common)
+    return await _intake_pg(db.raw, key=key, lang=lang, **common)
+
+
+async def _intake_sqlite(
+    conn: Any, *, key: tuple[str, str] | None, lang: str, **common: Any
+) -> tuple[int, bytes]:
+    """SQLite: inline statements in one write transaction (the database's only writer)."""
+    now: datetime = common["now"]
+    body: ComplaintCreate = common["body"]
+    record_id: int | None = None
+    if key is not None:
+        claimed = await idempotency.claim(
+            conn, scope_key=key[0], digest=key[1], now=now, ttl=common["cfg"].idempotency_ttl
+        )
+        if isinstance(claimed, idempotency.Replay):
+            return claimed.status_code, claimed.body
+        record_id = claimed
+    claim = _ClaimContext()
+    if body.claim_no:
+        row = (await conn.execute(_CLAIM_CONTEXT, {"claim_no": body.claim_no})).one()
+        claim = _ClaimContext(*row)
+    number = (await conn.execute(_NEXT_REFERENCE)).scalar_one()
+    reference = format_reference(common["received_at"], int(number), common["ctx"].profile.tz)
+    prepared = _prepare(reference=reference, claim=claim, **common)
+    values = prepared.values
+    principal = common["actor"].principal
+    complaint_values = {k: values[k] for k in _COMPLAINT_COLUMNS}
+    complaint_id = (await conn.execute(_INSERT_COMPLAINT, complaint_values)).scalar_one()
+    for seq, (kind, status, detail) in enumerate(prepared.entries, start=1):
+        await conn.execute(
+            _INSERT_EVENT,
+            {
+                "complaint_id": complaint_id,
+                "seq": seq,
+                "kind": kind,
+                "action": None,
+                "from_status": None,
+                "to_status": status,
+                "actor": principal.name,
+                "role": principal.role.value,
+                "occurred_at": now,
+                "note": None,
+                "detail": detail,
+            },
+        )
+    await audit.record(
+        conn,
+        common["actor"],
+        action="complaint.created",
+        entity_type="complaint",
+        entity_id=str(complaint_id),
+        at=now,
+        detail=prepared.audit_detail,
+    )
     values["id"] = complaint_id
-    read = to_read(_Row(values), ctx, lang, now, computed)
-    body_bytes = read.model_dump_json().encode()
+    await outbox.emit(conn, EventType.complaint_created, _created_event(values), at=now)
+    body_bytes = _render(prepared, common["ctx"], lang, now)
     if record_id is not None:
         await idempotency.store(conn, record_id, 201, body_bytes)
     return 201, body_bytes
+
+
+async def _intake_pg(
+    raw: Any, *, key: tuple[str, str] | None, lang: str, **common: Any
+) -> tuple[int, bytes]:
+    """PostgreSQL: two statements on the bare driver (see _INTAKE_PG_PREPARE)."""
+    now: datetime = common["now"]
+    body: ComplaintCreate = common["body"]
+    row = await raw.run(_INTAKE_PG_PREPARE, {"claim_no": body.claim_no})
+    complaint_id, number, earlier, claim_id, stage, progress_doc = row
+    claim = _ClaimContext(int(earlier), claim_id, stage, progress_doc)
+    reference = format_reference(common["received_at"], int(number), common["ctx"].profile.tz)
+    prepared = _prepare(reference=reference, claim=claim, **common)
+    values = prepared.values
+    values["id"] = int(complaint_id)
+    body_bytes = _render(prepared, common["ctx"], lang, now)
+    principal = common["actor"].principal
+    params: dict[str, Any] = {
+        **{k: values[k] for k in ("id", *_COMPLAINT_COLUMNS)},
+        "actor": principal.name,
+        "role": principal.role.value,
+        "request_id": common["actor"].request_id,
+        "a_detail": prepared.audit_detail,
+        **outbox.pg_params(EventType.complaint_created, now, _created_event(values)),
+    }
+    for n, (kind, status, detail) in enumerate(prepared.entries, start=1):
+        params.update({f"e{n}_kind": kind, f"e{n}_to_status": status, f"e{n}_detail": detail})
+    if key is not None:
+        params.update(
+            k_scope=key[0],
+            k_hash=key[1],
+            k_body=body_bytes.decode(),
+            k_expires=now + common["cfg"].idempotency_ttl,
+        )
+    inserted = await raw.run(_INTAKE_PG[key is not None], params)
+    if inserted is not None:
+        return 201, body_bytes
+    assert key is not None  # without a key the insert always returns its row
+    found = await raw.fetchrow(_INTAKE_PG_FIND, key[0])
+    if found is None:  # pragma: no cover - purged between the two statements
+        raise Unprocessable("Idempotency-Key is being purged; retry.")
+    request_hash, status_code, response_body = found
+    if request_hash != key[1]:
+        raise Unprocessable(
+            "This Idempotency-Key was used with a different request body; use a new key."
+        )
+    return int(status_code), response_body.encode()
 
 
 class _Row:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -146,8 +147,43 @@ class _DirectResult:
         return list(self._rows)
 
 
-# Compiled once per text statement: SQL, parameter order and the bind processors.
-_COMPILED: dict[int, tuple[Any, str, tuple[str, ...], dict[str, Any]]] = {}
+# Text statements compiled once each (they are module constants), per driver: the statement,
+# its SQL, its parameter order and the bind processors of its typed parameters.
+_Compiled = tuple[TextClause, str, tuple[str, ...], dict[str, Any]]
+_SQLITE_COMPILED: dict[int, _Compiled] = {}
+_PG_COMPILED: dict[int, _Compiled] = {}
+
+
+def _bind(
+    cache: dict[int, _Compiled], statement: TextClause, dialect: Dialect, params: dict[str, Any]
+) -> tuple[str, list[Any]]:
+    """The SQL of `statement` for `dialect` and its positional values for `params`."""
+    entry = cache.get(id(statement))
+    if entry is None or entry[0] is not statement:
+        compiled = statement.compile(dialect=dialect)
+        entry = (
+            statement,
+            compiled.string,
+            tuple(compiled.positiontup or ()),
+            dict(compiled._bind_processors),
+        )
+        if len(cache) > 256:  # statements are module constants; this never fills up
+            cache.clear()
+        cache[id(statement)] = entry
+    _, sql, names, processors = entry
+    values = []
+    for name in names:
+        value = params[name]
+        processor = processors.get(name)
+        values.append(processor(value) if processor is not None else value)
+    return sql, values
+
+
+@lru_cache(maxsize=1)
+def _asyncpg_dialect() -> Dialect:
+    from sqlalchemy.dialects.postgresql.asyncpg import dialect
+
+    return dialect()  # type: ignore[no-any-return]
 
 
 class _SyncConnection:
@@ -175,24 +211,7 @@ class _SyncConnection:
         return self._conn.execute(statement, parameters)
 
     def _execute_direct(self, statement: TextClause, parameters: dict[str, Any]) -> _DirectResult:
-        entry = _COMPILED.get(id(statement))
-        if entry is None or entry[0] is not statement:
-            compiled = statement.compile(dialect=self.dialect)
-            entry = (
-                statement,
-                compiled.string,
-                tuple(compiled.positiontup or ()),
-                dict(compiled._bind_processors),
-            )
-            if len(_COMPILED) > 256:  # statements are module constants; this never fills up
-                _COMPILED.clear()
-            _COMPILED[id(statement)] = entry
-        _, sql, names, processors = entry
-        values = []
-        for name in names:
-            value = parameters[name]
-            processor = processors.get(name)
-            values.append(processor(value) if processor is not None else value)
+        sql, values = _bind(_SQLITE_COMPILED, statement, self.dialect, parameters)
         cursor = self._conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(sql, values)
@@ -469,6 +488,19 @@ class RawReader:
         if self._pg is None:
             raise RuntimeError("RawReader used before start()")
         row = await self._pg.fetchrow(sql, *args)
+        return None if row is None else tuple(row)
+
+    async def run(self, statement: TextClause, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        """PostgreSQL: run a `text()` statement with named, typed parameters; its first row.
+
+        Compiled once per statement for asyncpg (SQL with `$n` and casts, the bind processors
+        of its typed parameters), then sent through the bare driver: the statement runs on its
+        own, atomically, with none of the ORM engine's per-statement work.
+        """
+        if self._pg is None:
+            raise RuntimeError("RawReader.run is for PostgreSQL, after start()")
+        sql, values = _bind(_PG_COMPILED, statement, _asyncpg_dialect(), params)
+        row = await self._pg.fetchrow(sql, *values)
         return None if row is None else tuple(row)
 
     async def fetch(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:

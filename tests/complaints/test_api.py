@@ -332,6 +332,26 @@ async def test_expired_idempotency_key_is_purged_and_free_again(
     assert second["id"] != first["id"]
 
 
+async def test_expired_idempotency_key_is_taken_over_before_the_purge(
+    client: httpx.AsyncClient, keys, clock
+) -> None:
+    from datetime import timedelta
+
+    h = {**keys["call_center"], "Idempotency-Key": "stale-key"}
+    first = await client.post("/v1/complaints", json=BODY, headers=h)
+    assert first.status_code == 201
+    clock.now = clock.now + timedelta(hours=23)
+    assert_problem(
+        await client.post("/v1/complaints", json={**BODY, "channel": "web"}, headers=h), 422
+    )
+    clock.now = clock.now + timedelta(hours=2)  # 25 h: expired, not yet purged
+    second = await client.post("/v1/complaints", json={**BODY, "channel": "web"}, headers=h)
+    assert second.status_code == 201, second.text
+    assert second.json()["id"] != first.json()["id"]
+    again = await client.post("/v1/complaints", json={**BODY, "channel": "web"}, headers=h)
+    assert again.json() == second.json()  # the key now belongs to the second request
+
+
 async def test_pages_are_complete_while_complaints_arrive(client: httpx.AsyncClient, keys) -> None:
     h = keys["call_center"]
     before = [(await file(client, h)).json()["id"] for _ in range(9)]
