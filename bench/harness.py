@@ -65,6 +65,8 @@ def served(db: str, workers: int = 1, extra_env: dict[str, str] | None = None) -
         "CLAIMDESK_DATABASE_URL": url,
         "CLAIMDESK_ACCESS_LOG": "false",
         "CLAIMDESK_LOG_LEVEL": "WARNING",
+        # one key drives every path; its per-minute limit would turn the later paths into 429s
+        "CLAIMDESK_RATE_LIMIT_PER_MINUTE": "0",
         **(extra_env or {}),
     }
     key = _create_key(env, "admin", "bench-admin")

@@ -21,7 +21,7 @@ from app.complaints.schemas import (
     TransitionCreate,
 )
 from app.core.concurrency import IfMatch, expected_version, versioned_json
-from app.core.db import PointReadSession, ReadSession, WriteSession
+from app.core.db import PointReadSession, WriteSession
 from app.core.deps import (
     AcceptLanguage,
     IdempotencyKey,
@@ -91,8 +91,8 @@ async def create_complaint(
     responses=problem_doc_responses(401, 403, 422),
 )
 async def list_complaints(
+    request: Request,
     principal: Caller,
-    session: ReadSession,
     point: PointReadSession,
     now: Now,
     lang: Language,
@@ -118,28 +118,32 @@ async def list_complaints(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
     """Complaints newest first with the contract's filters, in cursor pages."""
-    # A page on the indexed filters is a point read; a text search or the overdue filter may
-    # scan, so they keep the threaded reader on SQLite (the session not used never connects).
-    page = await service.list_complaints(
-        session if q or overdue is not None else point,
-        filters=service.ComplaintFilter(
-            status=status,
-            category=category,
-            subcause=subcause,
-            channel=channel.value if channel else None,
-            priority=priority,
-            assignee=assignee,
-            claim_no=claim_no,
-            overdue=overdue,
-            received_from=received_from,
-            received_to=received_to,
-            q=q,
-        ),
-        limit=limit,
-        cursor=cursor,
-        lang=lang,
-        now=now,
+    filters = service.ComplaintFilter(
+        status=status,
+        category=category,
+        subcause=subcause,
+        channel=channel.value if channel else None,
+        priority=priority,
+        assignee=assignee,
+        claim_no=claim_no,
+        overdue=overdue,
+        received_from=received_from,
+        received_to=received_to,
+        q=q,
     )
+
+    def page_of(session: Any) -> Any:
+        return service.list_complaints(
+            session, filters=filters, limit=limit, cursor=cursor, lang=lang, now=now
+        )
+
+    # A page on the indexed filters is a point read. A text search or the overdue filter may
+    # read many rows before a page fills, so on SQLite it runs off the event loop (the point
+    # session, not used then, never connects).
+    if q or overdue is not None:
+        page = await request.app.state.db.read_off_loop(page_of)
+    else:
+        page = await page_of(point)
     return Response(page, media_type="application/json")
 
 
