@@ -471,48 +471,36 @@ async def handlers(
     if sort not in HANDLER_SORTS:
         raise ValueError(f"unknown sort {sort!r}")
     order = "DESC" if descending else "ASC"
-    pg = session.bind.dialect.name == "postgresql"
-    sv = "s" if pg else "c"
-    # Surveys per complaint: one aggregate joined on PostgreSQL; on SQLite two lookups on the
-    # survey index per complaint (materialising the aggregate and indexing it is slower there).
-    if pg:
-        source = (
-            "FROM complaint c LEFT JOIN (SELECT complaint_id, SUM(score) AS score_sum, "
-            "COUNT(*) AS n FROM survey GROUP BY complaint_id) s ON s.complaint_id = c.id "
-        )
-    else:
-        source = (
-            "FROM (SELECT c.assignee, c.received_at, c.replied_at, c.reply_due_at, "
-            "c.resolved_at, c.close_reason, c.reopen_count, c.escalation_level, "
-            "(SELECT SUM(score) FROM survey v WHERE v.complaint_id = c.id) "
-            "AS score_sum, (SELECT COUNT(*) FROM survey v WHERE v.complaint_id = c.id) AS n "
-            "FROM complaint c WHERE c.assignee IS NOT NULL AND c.received_at >= :start "
-            "AND c.received_at < :end) c "
-        )
+    in_period = "c.assignee IS NOT NULL AND c.received_at >= :start AND c.received_at < :end"
+    # Complaint figures and survey figures are grouped by handler apart, then joined: joining
+    # a per-complaint survey aggregate instead aggregates every survey ever recorded.
+    resolved = (
+        "SUM(CASE WHEN c.resolved_at IS NOT NULL OR c.close_reason = 'completed' "
+        "OR c.reopen_count > 0 THEN 1 ELSE 0 END)"
+    )
     statement = _text(
-        "SELECT handler, handled,  "  # noqa: S608 - sort is checked against HANDLER_SORTS
-        " on_time_rate, mean_satisfaction, survey_response_rate, "
-        "reopen_rate, escalations, replied, resolved, surveyed, surveys, reopened FROM ("
+        "SELECT handler, handled, on_time_rate, mean_satisfaction, "  # noqa: S608 - sort is checked
+        "survey_response_rate, reopen_rate, escalations, replied, resolved, surveyed, surveys, "
+        "reopened FROM (SELECT h.*, COALESCE(s.surveys, 0) AS surveys, "
+        "COALESCE(s.surveyed, 0) AS surveyed, "
+        "CAST(s.score_sum AS FLOAT) / NULLIF(s.surveys, 0) AS mean_satisfaction, "
+        "CAST(COALESCE(s.surveyed, 0) AS FLOAT) / NULLIF(h.resolved, 0) "
+        "AS survey_response_rate FROM ("
         "SELECT c.assignee AS handler, COUNT(*) AS handled, "
         "SUM(CASE WHEN c.replied_at IS NOT NULL THEN 1 ELSE 0 END) AS replied, "
         "CAST(SUM(CASE WHEN c.replied_at IS NOT NULL AND c.replied_at <= c.reply_due_at "
         "THEN 1 ELSE 0 END) AS FLOAT) / NULLIF(SUM(CASE WHEN c.replied_at IS NOT NULL "
         "THEN 1 ELSE 0 END), 0) AS on_time_rate, "
-        f"CAST(SUM({sv}.score_sum) AS FLOAT) / NULLIF(SUM({sv}.n), 0) AS mean_satisfaction, "
-        f"SUM(COALESCE({sv}.n, 0)) AS surveys, "
-        f"SUM(CASE WHEN {sv}.n > 0 THEN 1 ELSE 0 END) AS surveyed, "
-        "SUM(CASE WHEN c.resolved_at IS NOT NULL OR c.close_reason = 'completed' "
-        "OR c.reopen_count > 0 THEN 1 ELSE 0 END) AS resolved, "
-        f"CAST(SUM(CASE WHEN {sv}.n > 0 THEN 1 ELSE 0 END) AS FLOAT) / NULLIF(SUM(CASE WHEN "
-        "c.resolved_at IS NOT NULL OR c.close_reason = 'completed' OR c.reopen_count > 0 "
-        "THEN 1 ELSE 0 END), 0) AS survey_response_rate, "
+        f"{resolved} AS resolved, "
         "SUM(CASE WHEN c.reopen_count > 0 THEN 1 ELSE 0 END) AS reopened, "
         "CAST(SUM(CASE WHEN c.reopen_count > 0 THEN 1 ELSE 0 END) AS FLOAT) / COUNT(*) "
         "AS reopen_rate, "
         "SUM(CASE WHEN c.escalation_level IS NOT NULL THEN 1 ELSE 0 END) AS escalations "
-        f"{source}WHERE c.assignee IS NOT NULL "
-        "AND c.received_at >= :start AND c.received_at < :end "
-        "GROUP BY c.assignee) per_handler "
+        f"FROM complaint c WHERE {in_period} GROUP BY c.assignee) h "
+        "LEFT JOIN (SELECT c.assignee AS handler, SUM(v.score) AS score_sum, "
+        "COUNT(*) AS surveys, COUNT(DISTINCT v.complaint_id) AS surveyed "
+        f"FROM survey v JOIN complaint c ON c.id = v.complaint_id WHERE {in_period} "
+        "GROUP BY c.assignee) s ON s.handler = h.handler) per_handler "
         f"ORDER BY {sort} {order} NULLS LAST, handler",  # sort is one of HANDLER_SORTS
         "start",
         "end",
