@@ -211,7 +211,7 @@ def _bind(
 
 def json_dumps(value: Any) -> str:
     """JSON columns' serializer on every engine: orjson (a tenth of json.dumps's time)."""
-    return orjson.dumps(value).decode()
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 @lru_cache(maxsize=1)
