@@ -204,11 +204,13 @@ def to_read(
 
 # ---------------------------------------------------------------- intake
 
-_CLAIM_CONTEXT = text(
-    "SELECT (SELECT count(*) FROM complaint WHERE claim_no = :claim_no) AS earlier, "
-    "c.id, c.stage, c.progress_doc FROM (SELECT 1 AS one) AS x "
+# Complaints already filed on the claim number, and the claim it names (if synced yet).
+_CLAIM_CONTEXT_SQL = (
+    "(SELECT count(*) FROM complaint WHERE claim_no = :claim_no) AS earlier, "
+    "c.id AS claim_id, c.stage, c.progress_doc FROM (SELECT 1 AS one) AS x "
     "LEFT JOIN claim c ON c.claim_no = :claim_no"
 )
+_CLAIM_CONTEXT = text("SELECT " + _CLAIM_CONTEXT_SQL)
 # SQLite's reference counter: a row (PostgreSQL uses the sequence complaint_reference_seq).
 _NEXT_REFERENCE = text(
     "INSERT INTO reference_counter (name, value) VALUES ('complaint', 1) "
@@ -265,9 +267,7 @@ _EVENT_COLUMNS = (
 #    inserts nothing and replays what the first stored.
 _INTAKE_PG_PREPARE = text(
     "SELECT nextval('complaint_id_seq') AS id, nextval('complaint_reference_seq') AS number, "
-    "(SELECT count(*) FROM complaint WHERE claim_no = :claim_no) AS earlier, "
-    "c.id AS claim_id, c.stage, c.progress_doc FROM (SELECT 1 AS one) AS x "
-    "LEFT JOIN claim c ON c.claim_no = :claim_no"
+    + _CLAIM_CONTEXT_SQL
 ).bindparams(bindparam("claim_no", type_=String()))
 _INTAKE_PG_KEY_CTE = (
     "k AS (INSERT INTO idempotency_record (scope_key, request_hash, status_code, "
@@ -644,18 +644,13 @@ async def _intake_pg(
             k_expires=now + common["cfg"].idempotency_ttl,
         )
     inserted = await raw.run(_INTAKE_PG[key is not None], params)
-    if inserted is not None:
+    if inserted is not None or key is None:  # without a key the insert returns its row
         return 201, body_bytes
-    assert key is not None  # without a key the insert always returns its row
     found = await raw.fetchrow(_INTAKE_PG_FIND, key[0])
     if found is None:  # pragma: no cover - purged between the two statements
         raise Unprocessable("Idempotency-Key is being purged; retry.")
-    request_hash, status_code, response_body = found
-    if request_hash != key[1]:
-        raise Unprocessable(
-            "This Idempotency-Key was used with a different request body; use a new key."
-        )
-    return int(status_code), response_body.encode()
+    stored = idempotency.replay(*found, digest=key[1])
+    return stored.status_code, stored.body
 
 
 class _Row:

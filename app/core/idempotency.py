@@ -108,13 +108,19 @@ async def claim(
         # An expired key is free again: this request takes it over.
         await conn.execute(_TAKE_OVER, {**params, "id": found.id})
         return int(found.id)
-    if found.request_hash != digest:
+    return replay(found.request_hash, found.status_code, found.response_body, digest=digest)
+
+
+def replay(stored_hash: str, status_code: int | None, body: str | None, *, digest: str) -> Replay:
+    """The stored response of a live key for a request with body digest `digest`; 422 when the
+    key was used with another body (or its first request has not finished)."""
+    if stored_hash != digest:
         raise Unprocessable(
             "This Idempotency-Key was used with a different request body; use a new key."
         )
-    if found.status_code is None:  # pragma: no cover - only visible inside its own transaction
+    if status_code is None or body is None:  # pragma: no cover - visible only in its transaction
         raise Unprocessable("A request with this Idempotency-Key is still in progress.")
-    return Replay(status_code=int(found.status_code), body=found.response_body.encode())
+    return Replay(status_code=int(status_code), body=body.encode())
 
 
 async def store(conn: Any, record_id: int, status_code: int, body: bytes) -> None:

@@ -352,6 +352,25 @@ async def test_expired_idempotency_key_is_taken_over_before_the_purge(
     assert again.json() == second.json()  # the key now belongs to the second request
 
 
+@pytest.mark.parametrize("extra", ["", "&q=%E5%AE%9A%E6%8D%9F%E6%8B%96", "&overdue=false"])
+async def test_a_damaged_cursor_is_422_on_every_list_path(
+    client: httpx.AsyncClient, keys, extra: str
+) -> None:
+    """Indexed pages, text searches and overdue pages (read off the event loop on SQLite)."""
+    h = keys["call_center"]
+    for _ in range(3):
+        await file(client, h)
+    page = (await client.get(f"/v1/complaints?limit=1{extra}", headers=h)).json()
+    assert page["next_cursor"], page  # each path pages
+    damaged = page["next_cursor"][:-4] + "AAAA"
+    assert_problem(
+        await client.get(f"/v1/complaints?limit=1{extra}&cursor={damaged}", headers=h), 422
+    )
+    assert_problem(
+        await client.get(f"/v1/complaints?limit=1{extra}&cursor=not-a-cursor", headers=h), 422
+    )
+
+
 async def test_pages_are_complete_while_complaints_arrive(client: httpx.AsyncClient, keys) -> None:
     h = keys["call_center"]
     before = [(await file(client, h)).json()["id"] for _ in range(9)]
