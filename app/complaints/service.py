@@ -547,8 +547,9 @@ async def intake(
         "cfg": cfg,
     }
     if db.is_sqlite:
-        async with db.transaction() as conn:
-            return await _intake_sqlite(conn, key=key, lang=lang, **common)
+        return await db.grouped_write(  # type: ignore[no-any-return]
+            lambda conn: _intake_sqlite(conn, key=key, lang=lang, **common)
+        )
     return await _intake_pg(db.raw, key=key, lang=lang, **common)
 
 

@@ -329,6 +329,29 @@ class SQLiteWriteSession:
         self._session.add(instance)
 
 
+# At most this many writes share one commit; the rest form the next group.
+_GROUP_MAX = 64
+
+
+class _GroupItem:
+    __slots__ = ("future", "work")
+
+    def __init__(self, work: Callable[[Any], Coroutine[Any, Any, Any]], future: Any) -> None:
+        self.work = work
+        self.future = future
+
+
+def _settle(
+    future: asyncio.Future[Any], *, result: Any = None, exc: BaseException | None = None
+) -> None:
+    if future.done():  # its caller was cancelled meanwhile
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(result)
+
+
 class Database:
     """The engines of one process: a writer and a reader (one pool for both on PostgreSQL)."""
 
@@ -352,6 +375,8 @@ class Database:
             )
             _install_sqlite_writer_events(self.sync_write_engine, settings)
             self._write_lock = asyncio.Lock()
+            self._group: list[_GroupItem] = []
+            self._group_flush: asyncio.Task[None] | None = None
             self._sync_sessionmaker = sessionmaker(self.sync_write_engine, expire_on_commit=False)
             self.read_engine = create_async_engine(
                 url,
@@ -470,6 +495,77 @@ class Database:
             assert self.write_engine is not None
             async with self.write_engine.begin() as conn:
                 yield conn
+
+    async def grouped_write(self, work: Callable[[Any], Coroutine[Any, Any, _T]]) -> _T:
+        """SQLite group commit: run `work(conn)` with the other writes of this loop turn.
+
+        Under load the requests of one turn of the event loop each reach this point; their
+        writes then run one after another in ONE write transaction, each inside its own
+        savepoint, and are committed together. A write that raises is rolled back to its
+        savepoint alone and its caller gets the exception; the others commit. Nobody's result
+        is returned before the commit, so an acknowledged write is durable, and if the commit
+        fails every caller of the group gets the error. One commit and one WAL append per group
+        instead of per write: shared index pages (ids, dates, statuses) are written once.
+
+        `work` is an async function whose connection calls never suspend (as `transaction()`'s
+        connection's do). Only for SQLite.
+        """
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._group.append(_GroupItem(work, future))
+        if self._group_flush is None:
+            self._group_flush = loop.create_task(self._flush_group())
+        return await future  # type: ignore[no-any-return]
+
+    async def _flush_group(self) -> None:
+        assert self.sync_write_engine is not None
+        try:
+            await self._write_lock.acquire()
+        except asyncio.CancelledError:  # shutting down: nobody queued here will be written
+            for item in self._group:
+                _settle(item.future, exc=RuntimeError("the database is shutting down"))
+            self._group = []
+            raise
+        try:
+            self._write_group()
+        finally:
+            self._write_lock.release()
+
+    def _write_group(self) -> None:
+        assert self.sync_write_engine is not None
+        batch, self._group = self._group[:_GROUP_MAX], self._group[_GROUP_MAX:]
+        # Writes queued from here on form the next group, queued behind this one on the lock.
+        self._group_flush = (
+            asyncio.get_running_loop().create_task(self._flush_group()) if self._group else None
+        )
+        # A caller that gave up (its request was cancelled) before its turn writes nothing.
+        batch = [item for item in batch if not item.future.done()]
+        if not batch:
+            return
+        written: list[tuple[_GroupItem, Any]] = []
+        try:
+            with self.sync_write_engine.begin() as conn:
+                wrapped = _SyncConnection(conn)
+                driver = conn.connection.driver_connection
+                for item in batch:
+                    driver.execute("SAVEPOINT grouped_write")
+                    try:
+                        result = run_to_completion(item.work(wrapped))
+                    except Exception as exc:  # this write only: undo it, keep the others
+                        driver.execute("ROLLBACK TO grouped_write")
+                        driver.execute("RELEASE grouped_write")
+                        _settle(item.future, exc=exc)
+                        continue
+                    driver.execute("RELEASE grouped_write")
+                    written.append((item, result))
+        except BaseException as exc:  # the commit (or the transaction) failed: nothing kept
+            for item in batch:
+                _settle(item.future, exc=exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for item, result in written:
+            _settle(item.future, result=result)
 
     async def start(self) -> None:
         """Open what needs opening at start-up."""

@@ -141,6 +141,25 @@ async def test_two_hundred_concurrent_intakes_get_unique_references(
     assert len(references) == 200
 
 
+async def test_a_refused_intake_among_concurrent_ones_leaves_the_others_whole(
+    client: httpx.AsyncClient, keys
+) -> None:
+    """On SQLite concurrent intakes share one commit; a refusal inside it undoes only itself."""
+    h = keys["call_center"]
+    used = {**h, "Idempotency-Key": "used-before"}
+    assert (await client.post("/v1/complaints", json=BODY, headers=used)).status_code == 201
+    responses = await asyncio.gather(
+        *(file(client, {**h, "Idempotency-Key": f"fresh-{i}"}) for i in range(10)),
+        client.post("/v1/complaints", json={**BODY, "channel": "web"}, headers=used),
+    )
+    assert [r.status_code for r in responses] == [201] * 10 + [422]
+    listed = (await client.get("/v1/complaints?limit=100", headers=keys["supervisor"])).json()
+    assert len(listed["items"]) == 11
+    for response in responses[:10]:
+        timeline = await client.get(f"/v1/complaints/{response.json()['id']}/timeline", headers=h)
+        assert timeline.status_code == 200 and timeline.json()["items"], timeline.text
+
+
 LIFECYCLE = [
     ("acknowledge", {}, "acknowledged"),
     ("start_investigation", {}, "investigating"),
