@@ -87,7 +87,6 @@ def main() -> None:
         asyncio.run(seed(srv.key, args.claims))
         print(f"seeded {args.claims} claims in {time.perf_counter() - started:.1f}s")
         n = args.claims - 1
-        wrk("/healthz", 2)  # warm-up
         results = {
             "GET /healthz (bare)": wrk("/healthz", args.seconds),
             "GET progress": wrk("/", args.seconds, LUA_PROGRESS.format(n=n, key=srv.key)),

@@ -118,7 +118,6 @@ def http(seconds: int) -> None:
     lua_texts = ", ".join(f'"{t}"' for t in texts)
     with served("sqlite") as srv:
         print(f"service resident memory after start (model loaded): {rss_mb(srv.pid):.0f} MB")
-        wrk("/healthz", 2)
         results = {
             "GET /healthz (bare)": wrk("/healthz", seconds),
             "POST /v1/classify": wrk(

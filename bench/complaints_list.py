@@ -169,7 +169,6 @@ def main() -> None:
         else:
             asyncio.run(load_postgresql(srv.url, args.rows, now))
         print(f"generated {args.rows:,} complaints in {time.perf_counter() - started:.0f}s")
-        wrk("/healthz", 2)
         results = {"GET /healthz (bare)": wrk("/healthz", args.seconds)}
         for name, path in QUERIES.items():
             results[name] = wrk("/", args.seconds, LUA_GET.format(path=path, key=srv.key))

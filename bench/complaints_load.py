@@ -48,7 +48,6 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     args = parser.parse_args()
     with served(args.db) as srv:
-        wrk("/healthz", 2)  # warm-up
         results = {
             "GET /healthz (bare)": wrk("/healthz", args.seconds),
             "POST /v1/complaints": wrk("/", args.seconds, LUA_INTAKE.format(key=srv.key)),
