@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
@@ -342,11 +343,13 @@ _GROUP_MAX = 64
 
 
 class _GroupItem:
-    __slots__ = ("future", "work")
+    __slots__ = ("context", "future", "work")
 
     def __init__(self, work: Callable[[Any], Coroutine[Any, Any, Any]], future: Any) -> None:
         self.work = work
         self.future = future
+        # The caller's context variables (a tracing span, say), for its work in the group.
+        self.context = contextvars.copy_context()
 
 
 def _settle(
@@ -558,7 +561,7 @@ class Database:
                 for item in batch:
                     driver.execute("SAVEPOINT grouped_write")
                     try:
-                        result = run_to_completion(item.work(wrapped))
+                        result = item.context.run(run_to_completion, item.work(wrapped))
                     except Exception as exc:  # this write only: undo it, keep the others
                         driver.execute("ROLLBACK TO grouped_write")
                         driver.execute("RELEASE grouped_write")

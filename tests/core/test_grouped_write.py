@@ -4,6 +4,7 @@ per write; a failed write is undone alone, a failed commit fails every caller of
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -129,3 +130,19 @@ async def test_other_writers_wait_for_the_group(database: Database) -> None:
     await asyncio.gather(database.grouped_write(grouped), other())
     assert sorted(order) == ["grouped", "other"]
     assert sorted(_values(database)) == ["grouped", "other"]
+
+
+async def test_each_write_runs_in_its_callers_context(database: Database) -> None:
+    """Context variables (a tracing span, say) are the caller's, not the group's first's."""
+    caller: contextvars.ContextVar[str] = contextvars.ContextVar("caller")
+
+    async def submit(name: str) -> str:
+        caller.set(name)
+
+        async def work(conn: Any) -> str:
+            await conn.execute(text("INSERT INTO t (v) VALUES (:v)"), {"v": name})
+            return caller.get()
+
+        return await database.grouped_write(work)
+
+    assert await asyncio.gather(submit("a"), submit("b"), submit("c")) == ["a", "b", "c"]
