@@ -525,30 +525,34 @@ class Database:
         future: asyncio.Future[Any] = loop.create_future()
         self._group.append(_GroupItem(work, future))
         if self._group_flush is None:
-            self._group_flush = loop.create_task(self._flush_group())
+            self._schedule_group()
         return await future  # type: ignore[no-any-return]
 
+    def _schedule_group(self) -> None:
+        flush = self._group_flush = asyncio.get_running_loop().create_task(self._flush_group())
+        flush.add_done_callback(self._group_cancelled)
+
+    def _group_cancelled(self, flush: asyncio.Task[None]) -> None:
+        """A group cancelled before it wrote (the loop shutting down): fail its callers."""
+        if not flush.cancelled():
+            return
+        if self._group_flush is flush:
+            self._group_flush = None
+        for item in self._group:
+            _settle(item.future, exc=RuntimeError("the database is shutting down"))
+        self._group = []
+
     async def _flush_group(self) -> None:
-        assert self.sync_write_engine is not None
-        try:
-            await self._write_lock.acquire()
-        except asyncio.CancelledError:  # shutting down: nobody queued here will be written
-            for item in self._group:
-                _settle(item.future, exc=RuntimeError("the database is shutting down"))
-            self._group = []
-            raise
-        try:
+        async with self._write_lock:
             self._write_group()
-        finally:
-            self._write_lock.release()
 
     def _write_group(self) -> None:
         assert self.sync_write_engine is not None
         batch, self._group = self._group[:_GROUP_MAX], self._group[_GROUP_MAX:]
         # Writes queued from here on form the next group, queued behind this one on the lock.
-        self._group_flush = (
-            asyncio.get_running_loop().create_task(self._flush_group()) if self._group else None
-        )
+        self._group_flush = None
+        if self._group:
+            self._schedule_group()
         # A caller that gave up (its request was cancelled) before its turn writes nothing.
         batch = [item for item in batch if not item.future.done()]
         if not batch:

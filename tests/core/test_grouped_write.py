@@ -146,3 +146,20 @@ async def test_each_write_runs_in_its_callers_context(database: Database) -> Non
         return await database.grouped_write(work)
 
     assert await asyncio.gather(submit("a"), submit("b"), submit("c")) == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("turns", [1, 3], ids=["before-it-starts", "waiting-for-the-lock"])
+async def test_a_group_cancelled_while_waiting_for_the_writer_fails_its_callers(
+    database: Database, turns: int
+) -> None:
+    """Shutdown cancels a waiting group: its callers get an error, later writes still run."""
+    async with database.transaction():  # another writer holds the lock
+        waiting = asyncio.ensure_future(database.grouped_write(_insert("never")))
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        assert database._group_flush is not None
+        database._group_flush.cancel()
+        with pytest.raises(RuntimeError, match="shutting down"):
+            await waiting
+    assert await database.grouped_write(_insert("later")) == 1
+    assert _values(database) == ["later"]
