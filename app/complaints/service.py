@@ -847,11 +847,13 @@ async def list_complaints(
     cursor: str | None,
     lang: str,
     now: datetime,
+    raw: Any = None,
 ) -> bytes:
     """Complaints newest first by keyset on id, filtered; the page as JSON bytes.
 
     Rows are read as plain columns and serialised once: a page is fifty rows, and building a
-    full model per row (deadlines, classification) is what made lists slow.
+    full model per row (deadlines, classification) is what made lists slow. With `raw` (the
+    PostgreSQL RawReader) the page is read through the bare driver instead of the session.
     """
     position = decode_cursor("complaints", cursor)
     if position is not None and (len(position) != 1 or not isinstance(position[0], int)):
@@ -877,7 +879,10 @@ async def list_complaints(
         if len(_LIST_STATEMENTS) >= 256:
             _LIST_STATEMENTS.clear()
         _LIST_STATEMENTS[shape] = stmt
-    rows = (await session.execute(stmt, params)).all()
+    if raw is not None:
+        rows = await raw.fetch_statement(stmt, params)
+    else:
+        rows = (await session.execute(stmt, params)).all()
     more = len(rows) > limit
     rows = rows[:limit]
     page = {

@@ -188,15 +188,17 @@ class _DirectResult:
 
 # Text statements compiled once each (they are module constants), per driver: the statement,
 # its SQL, its parameter order and the bind processors of its typed parameters.
-_Compiled = tuple[TextClause, str, tuple[str, ...], dict[str, Any]]
+_Compiled = tuple[Any, str, tuple[str, ...], dict[str, Any], dict[str, Any]]
 _SQLITE_COMPILED: dict[int, _Compiled] = {}
 _PG_COMPILED: dict[int, _Compiled] = {}
 
 
 def _bind(
-    cache: dict[int, _Compiled], statement: TextClause, dialect: Dialect, params: dict[str, Any]
+    cache: dict[int, _Compiled], statement: Any, dialect: Dialect, params: dict[str, Any]
 ) -> tuple[str, list[Any]]:
-    """The SQL of `statement` for `dialect` and its positional values for `params`."""
+    """The SQL of `statement` (a text() or a Core select) for `dialect` and its positional
+    values: `params` by name, the statement's own literals (a select's `substr(text, 1, 200)`)
+    from the statement."""
     entry = cache.get(id(statement))
     if entry is None or entry[0] is not statement:
         compiled = statement.compile(dialect=dialect)
@@ -205,14 +207,15 @@ def _bind(
             compiled.string,
             tuple(compiled.positiontup or ()),
             dict(compiled._bind_processors),
+            {name: bind.value for name, bind in compiled.binds.items()},
         )
-        if len(cache) > 256:  # statements are module constants; this never fills up
+        if len(cache) > 256:  # statements are built once each; this never fills up
             cache.clear()
         cache[id(statement)] = entry
-    _, sql, names, processors = entry
+    _, sql, names, processors, literals = entry
     values = []
     for name in names:
-        value = params[name]
+        value = params[name] if name in params else literals[name]
         processor = processors.get(name)
         values.append(processor(value) if processor is not None else value)
     return sql, values
@@ -680,6 +683,15 @@ class RawReader:
         sql, values = _bind(_PG_COMPILED, statement, _asyncpg_dialect(), params)
         row = await self._pg.fetchrow(sql, *values)
         return None if row is None else tuple(row)
+
+    async def fetch_statement(self, statement: Any, params: dict[str, Any]) -> list[Any]:
+        """PostgreSQL: every row of a Core select (or text()) with named parameters, compiled
+        once per statement, through the bare driver. Rows are the driver's records (positional
+        access), without the ORM engine's per-row work."""
+        if self._pg is None:
+            raise RuntimeError("RawReader.fetch_statement is for PostgreSQL, after start()")
+        sql, values = _bind(_PG_COMPILED, statement, _asyncpg_dialect(), params)
+        return await self._pg.fetch(sql, *values)  # type: ignore[no-any-return]
 
     async def fetch(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         """Run a select written with `$1, $2…` placeholders; every row."""
