@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -298,6 +298,52 @@ async def test_overdue_filter(client: httpx.AsyncClient, keys, clock) -> None:
     late = (await client.get("/v1/complaints?overdue=true", headers=h)).json()
     assert [c["id"] for c in late["items"]] == [cid]
     assert late["items"][0]["overdue"] is True
+
+
+async def test_list_overdue_flag_agrees_with_the_complaint(
+    client: httpx.AsyncClient, keys, clock
+) -> None:
+    """A list item's overdue flag (computed in SQL) is the complaint's own (from its deadlines),
+    and `overdue=true|false` splits the list by it: untouched, acknowledged and closed."""
+    h = keys["call_center"]
+    untouched = (await file(client, h)).json()["id"]
+    acknowledged = (await file(client, h)).json()["id"]
+    closed = (await file(client, h)).json()["id"]
+
+    async def act(cid: int, action: str, **extra: object) -> None:
+        response = await client.post(
+            f"/v1/complaints/{cid}/transitions", json={"action": action, **extra}, headers=h
+        )
+        assert response.status_code == 200, response.text
+
+    await act(acknowledged, "acknowledge")
+    for action, extra, _ in LIFECYCLE[:-1]:  # to closed
+        if action == "resolve":
+            proposal = await client.post(
+                f"/v1/complaints/{closed}/follow-ups",
+                json={"kind": "resolution_proposal", "note": "Re-assess at the 4S quote."},
+                headers=h,
+            )
+            assert proposal.status_code == 201, proposal.text
+        await act(closed, action, **extra)
+    seen = set()
+    for days in (0, 2, 40):  # in time; past acknowledge-by; past reply-by
+        clock.now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC) + timedelta(days=days)
+        listed = (await client.get("/v1/complaints", headers=h)).json()["items"]
+        assert len(listed) == 3
+        for item in listed:
+            own = (await client.get(f"/v1/complaints/{item['id']}", headers=h)).json()
+            assert item["overdue"] is own["overdue"], (days, item["id"])
+            seen.add((item["id"], item["overdue"]))
+        for flag in (True, False):
+            split = await client.get(f"/v1/complaints?overdue={str(flag).lower()}", headers=h)
+            assert {c["id"] for c in split.json()["items"]} == {
+                c["id"] for c in listed if c["overdue"] is flag
+            }
+    # Each state was seen both ways where it can be: the comparison is not vacuous.
+    both = {(cid, flag) for cid in (untouched, acknowledged) for flag in (True, False)}
+    assert both <= seen
+    assert (closed, True) not in seen
 
 
 ROLE_MATRIX = [
