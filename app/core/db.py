@@ -64,6 +64,24 @@ class UTCDateTime(TypeDecorator[datetime]):
             value = datetime.fromisoformat(value)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
+    def bind_processor(self, dialect: Dialect) -> Any:
+        """On SQLite, write the text the dialect's DATETIME writes (`YYYY-MM-DD HH:MM:SS.ffffff`,
+        naive UTC) with one `isoformat` call (C) instead of this type's conversion followed by
+        the dialect's formatting: an intake binds six."""
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def process(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError("naive datetimes are not stored")
+            if value.tzinfo is not UTC:
+                value = value.astimezone(UTC)
+            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+        return process
+
     def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
         """On SQLite, parse the stored text once with `fromisoformat` (C) instead of the
         dialect's regular expression and then this type's conversion: a list page has ~400."""
@@ -252,10 +270,10 @@ class _SyncConnection:
         """
         if (
             isinstance(statement, TextClause)
-            and isinstance(parameters, dict)
+            and (parameters is None or isinstance(parameters, dict))
             and not statement.text.lstrip()[:6].upper().startswith(("SELECT", "WITH"))
         ):
-            return self._execute_direct(statement, parameters)
+            return self._execute_direct(statement, parameters or {})
         return self._conn.execute(statement, parameters)
 
     def _execute_direct(self, statement: TextClause, parameters: dict[str, Any]) -> _DirectResult:
