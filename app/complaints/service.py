@@ -61,7 +61,7 @@ from app.complaints.schemas import (
 )
 from app.core import idempotency
 from app.core.concurrency import check_version
-from app.core.db import Money, UTCDateTime
+from app.core.db import Money, Undo, UTCDateTime
 from app.core.deps import CLOCK_SKEW
 from app.core.errors import Conflict, Forbidden, IllegalTransition, NotFound, Unprocessable
 from app.core.pagination import decode_cursor, encode_cursor
@@ -331,6 +331,19 @@ _INTAKE_PG = {
     )
     for keyed in (True, False)
 }
+# SQLite intake's two timeline entries (intake, classification) in one statement.
+_INTAKE_EVENTS_SQLITE = text(
+    f"INSERT INTO complaint_event ({', '.join(_EVENT_COLUMNS)}) VALUES "  # noqa: S608 - constant
+    + ", ".join(
+        f"(:complaint_id, {n}, :e{n}_kind, NULL, NULL, :e{n}_to_status, :actor, :role, "
+        f":occurred_at, NULL, :e{n}_detail)"
+        for n in (1, 2)
+    )
+).bindparams(
+    bindparam("occurred_at", type_=UTCDateTime()),
+    *(bindparam(f"e{n}_to_status", type_=String()) for n in (1, 2)),
+    *(bindparam(f"e{n}_detail", type_=JSON()) for n in (1, 2)),
+)
 _INSERT_EVENT = text(
     "INSERT INTO complaint_event (complaint_id, seq, kind, action, from_status, to_status, "
     "actor, role, occurred_at, note, detail) VALUES (:complaint_id, :seq, :kind, :action, "
@@ -559,14 +572,6 @@ async def _intake_sqlite(
     """SQLite: inline statements in one write transaction (the database's only writer)."""
     now: datetime = common["now"]
     body: ComplaintCreate = common["body"]
-    record_id: int | None = None
-    if key is not None:
-        claimed = await idempotency.claim(
-            conn, scope_key=key[0], digest=key[1], now=now, ttl=common["cfg"].idempotency_ttl
-        )
-        if isinstance(claimed, idempotency.Replay):
-            return claimed.status_code, claimed.body
-        record_id = claimed
     claim = _ClaimContext()
     if body.claim_no:
         row = (await conn.execute(_CLAIM_CONTEXT, {"claim_no": body.claim_no})).one()
@@ -578,23 +583,15 @@ async def _intake_sqlite(
     principal = common["actor"].principal
     complaint_values = {k: values[k] for k in _COMPLAINT_COLUMNS}
     complaint_id = (await conn.execute(_INSERT_COMPLAINT, complaint_values)).scalar_one()
-    for seq, (kind, status, detail) in enumerate(prepared.entries, start=1):
-        await conn.execute(
-            _INSERT_EVENT,
-            {
-                "complaint_id": complaint_id,
-                "seq": seq,
-                "kind": kind,
-                "action": None,
-                "from_status": None,
-                "to_status": status,
-                "actor": principal.name,
-                "role": principal.role.value,
-                "occurred_at": now,
-                "note": None,
-                "detail": detail,
-            },
-        )
+    events = {
+        "complaint_id": complaint_id,
+        "actor": principal.name,
+        "role": principal.role.value,
+        "occurred_at": now,
+    }
+    for n, (kind, status, detail) in enumerate(prepared.entries, start=1):
+        events.update({f"e{n}_kind": kind, f"e{n}_to_status": status, f"e{n}_detail": detail})
+    await conn.execute(_INTAKE_EVENTS_SQLITE, events)
     await audit.record(
         conn,
         common["actor"],
@@ -607,8 +604,20 @@ async def _intake_sqlite(
     values["id"] = complaint_id
     await outbox.emit(conn, EventType.complaint_created, _created_event(values), at=now)
     body_bytes = _render(prepared, common["ctx"], lang, now)
-    if record_id is not None:
-        await idempotency.store(conn, record_id, 201, body_bytes)
+    if key is not None:
+        # The key is claimed last, with the response: one statement. A live key (a retry)
+        # undoes everything above (reference number included) and answers what it stored.
+        stored = await idempotency.claim_answered(
+            conn,
+            scope_key=key[0],
+            digest=key[1],
+            now=now,
+            ttl=common["cfg"].idempotency_ttl,
+            status_code=201,
+            body=body_bytes,
+        )
+        if stored is not None:
+            raise Undo((stored.status_code, stored.body))
     return 201, body_bytes
 
 

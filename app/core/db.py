@@ -363,6 +363,15 @@ class SQLiteWriteSession:
 _GROUP_MAX = 64
 
 
+class Undo(Exception):
+    """Raised by a grouped write: roll back this write's statements, and answer its caller
+    with `result` (after the group's commit, like any other answer)."""
+
+    def __init__(self, result: Any) -> None:
+        super().__init__()
+        self.result = result
+
+
 class _GroupItem:
     __slots__ = ("context", "future", "work")
 
@@ -538,6 +547,9 @@ class Database:
         is returned before the commit, so an acknowledged write is durable, and if the commit
         fails every caller of the group gets the error. One commit and one WAL append per group
         instead of per write: shared index pages (ids, dates, statuses) are written once.
+        A write that raises `Undo(result)` is rolled back too, and its caller gets `result`
+        once the group has committed (what it answers may rest on an earlier write of the
+        same group).
 
         `work` is an async function whose connection calls never suspend (as `transaction()`'s
         connection's do). Only for SQLite.
@@ -587,6 +599,11 @@ class Database:
                     driver.execute("SAVEPOINT grouped_write")
                     try:
                         result = item.context.run(run_to_completion, item.work(wrapped))
+                    except Undo as undo:  # undone on purpose, answered after the commit
+                        driver.execute("ROLLBACK TO grouped_write")
+                        driver.execute("RELEASE grouped_write")
+                        written.append((item, undo.result))
+                        continue
                     except Exception as exc:  # this write only: undo it, keep the others
                         driver.execute("ROLLBACK TO grouped_write")
                         driver.execute("RELEASE grouped_write")

@@ -56,6 +56,23 @@ _CLAIM = text(
 ).bindparams(
     bindparam("created_at", type_=UTCDateTime()), bindparam("expires_at", type_=UTCDateTime())
 )
+# Claim a key together with the response it answers (SQLite intake, whose response is known
+# before the key is written): an expired key is taken over in the same statement.
+_CLAIM_ANSWERED = text(
+    "INSERT INTO idempotency_record (scope_key, request_hash, status_code, response_body, "
+    "created_at, expires_at) VALUES (:scope_key, :request_hash, :status_code, :body, "
+    ":created_at, :expires_at) ON CONFLICT (scope_key) DO UPDATE SET "
+    "request_hash = excluded.request_hash, status_code = excluded.status_code, "
+    "response_body = excluded.response_body, created_at = excluded.created_at, "
+    "expires_at = excluded.expires_at "
+    "WHERE idempotency_record.expires_at < excluded.created_at RETURNING id"
+).bindparams(
+    bindparam("created_at", type_=UTCDateTime()), bindparam("expires_at", type_=UTCDateTime())
+)
+_FIND_LIVE = text(
+    "SELECT request_hash, status_code, response_body FROM idempotency_record "
+    "WHERE scope_key = :scope_key"
+)
 _FIND = text(
     "SELECT id, request_hash, status_code, response_body, expires_at FROM idempotency_record "
     "WHERE scope_key = :scope_key"
@@ -109,6 +126,34 @@ async def claim(
         await conn.execute(_TAKE_OVER, {**params, "id": found.id})
         return int(found.id)
     return replay(found.request_hash, found.status_code, found.response_body, digest=digest)
+
+
+async def claim_answered(
+    conn: Any,
+    *,
+    scope_key: str,
+    digest: str,
+    now: datetime,
+    ttl: timedelta,
+    status_code: int,
+    body: bytes,
+) -> Replay | None:
+    """Claim a key with its response in one statement, as the last write of the creation it
+    guards: None when claimed (or an expired key taken over); the stored response when the key
+    is live, which the caller must answer instead, undoing its own writes (422 for another
+    body). For a single writer (SQLite), where no other request can hold the key unfinished."""
+    params = {
+        "scope_key": scope_key,
+        "request_hash": digest,
+        "status_code": status_code,
+        "body": body.decode(),
+        "created_at": now,
+        "expires_at": now + ttl,
+    }
+    if (await conn.execute(_CLAIM_ANSWERED, params)).first() is not None:
+        return None
+    found = (await conn.execute(_FIND_LIVE, {"scope_key": scope_key})).one()
+    return replay(*found, digest=digest)
 
 
 def replay(stored_hash: str, status_code: int | None, body: str | None, *, digest: str) -> Replay:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from tests.claims.helpers import assert_problem, move, put_claim
 
@@ -120,7 +121,7 @@ async def test_idempotency_key_replays_and_refuses_another_body(
 
 
 async def test_fifty_concurrent_retries_of_one_key_make_one_complaint(
-    client: httpx.AsyncClient, keys
+    app, client: httpx.AsyncClient, keys
 ) -> None:
     h = {**keys["call_center"], "Idempotency-Key": "same-key"}
     responses = await asyncio.gather(
@@ -130,6 +131,24 @@ async def test_fifty_concurrent_retries_of_one_key_make_one_complaint(
     assert len({r.json()["id"] for r in responses}) == 1
     listed = (await client.get("/v1/complaints?limit=100", headers=keys["supervisor"])).json()
     assert len(listed["items"]) == 1
+    # The replays wrote nothing: one timeline, one audit record, one event, one stored key.
+    counts = {}
+    async with app.state.db.session() as session:
+        for table, where in [
+            ("complaint_event", ""),
+            ("audit_event", " WHERE action = 'complaint.created'"),
+            ("outbox_event", " WHERE type = 'complaint.created'"),
+            ("idempotency_record", ""),
+        ]:
+            counts[table] = (
+                await session.execute(text(f"SELECT count(*) FROM {table}{where}"))
+            ).scalar_one()
+    assert counts == {
+        "complaint_event": 2,
+        "audit_event": 1,
+        "outbox_event": 1,
+        "idempotency_record": 1,
+    }
 
 
 async def test_two_hundred_concurrent_intakes_get_unique_references(

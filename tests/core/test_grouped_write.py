@@ -163,3 +163,31 @@ async def test_a_group_cancelled_while_waiting_for_the_writer_fails_its_callers(
             await waiting
     assert await database.grouped_write(_insert("later")) == 1
     assert _values(database) == ["later"]
+
+
+async def test_an_undone_write_keeps_nothing_and_answers_after_the_commit(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`Undo(result)`: the write's statements are rolled back, its caller gets `result`, and
+    not before the group's commit (the answer may rest on an earlier write of the group)."""
+    log: list[str] = []
+    event.listen(database.sync_write_engine, "commit", lambda _conn: log.append("commit"))
+    settle = db_module._settle
+
+    def logged_settle(future: Any, **kw: Any) -> None:
+        log.append("answer")
+        settle(future, **kw)
+
+    monkeypatch.setattr(db_module, "_settle", logged_settle)
+
+    async def undone(conn: Any) -> str:
+        await conn.execute(text("INSERT INTO t (v) VALUES (:v)"), {"v": "undone"})
+        seen = (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one()
+        raise db_module.Undo(f"saw {seen} rows, kept none")
+
+    results = await asyncio.gather(
+        database.grouped_write(_insert("first")), database.grouped_write(undone)
+    )
+    assert results == [1, "saw 2 rows, kept none"]  # it saw the first's row and its own
+    assert log == ["commit", "answer", "answer"]
+    assert _values(database) == ["first"]
