@@ -21,6 +21,7 @@ from app.claims.service import DeadlineContext
 from app.classification import router as classification_router
 from app.classification import service as classification_service
 from app.complaints import router as complaints_router
+from app.complaints import service as complaints_service
 from app.core import idempotency
 from app.core.config import Settings, get_settings
 from app.core.db import Database
@@ -120,6 +121,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             asyncio.create_task(_maintenance(db, settings)),
             asyncio.create_task(_follow_classifier(app, db, settings)),
         ]
+        if db.is_sqlite:
+            tasks.append(
+                asyncio.create_task(
+                    complaints_service.keep_text_index(db, settings.search_index_interval_seconds)
+                )
+            )
         worker = None
         if settings.worker_enabled:
             worker = Worker(db, settings, ctx=app.state.deadlines, clock=lambda: app.state.clock())

@@ -24,7 +24,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
-from harness import report, served, wrk
+from harness import index_sqlite_text, report, served, wrk
 from sqlalchemy.engine import make_url
 
 CHANNELS = [("phone", 45), ("app", 20), ("web", 15), ("email", 8), ("regulator_referral", 5),
@@ -106,10 +106,12 @@ def load_sqlite(url: str, n: int, now: datetime) -> None:
         )
         if len(batch) == 50_000:
             conn.executemany(sql, batch)
+            index_sqlite_text(conn)
             conn.commit()
             batch.clear()
     if batch:
         conn.executemany(sql, batch)
+    index_sqlite_text(conn)
     conn.commit()
     conn.execute("ANALYZE")
     conn.close()

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -98,6 +99,15 @@ def served(db: str, workers: int = 1, extra_env: dict[str, str] | None = None) -
         if pg_url:
             asyncio.run(drop_pg_database(pg_url))
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def index_sqlite_text(conn: Any) -> None:
+    """Move every complaint a bulk load queued into SQLite's FTS5 index (a sqlite3 connection;
+    the caller commits), as the service's indexer would in its batches."""
+    from app.complaints.service import _DEQUEUE_PENDING, _INDEX_PENDING
+
+    for statement in (_INDEX_PENDING, _DEQUEUE_PENDING):
+        conn.execute(statement.text.replace(":upto", "?"), (2**62,))
 
 
 def _to_ms(value: str) -> float:

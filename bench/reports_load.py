@@ -46,6 +46,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from harness import index_sqlite_text  # noqa: E402
+
 from app.core.config import Settings  # noqa: E402
 from app.core.db import Database  # noqa: E402
 from app.main import deadline_context  # noqa: E402
@@ -275,6 +277,7 @@ def load_sqlite(path: str, tables: dict[str, tuple[list[str], list[tuple]]]) -> 
                 f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
                 ([value(v) for v in row] for row in rows),
             )
+        index_sqlite_text(db)
         db.commit()
         db.execute("ANALYZE")
     finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -79,6 +81,8 @@ from app.followups.models import FollowUp, new_follow_up
 from app.followups.rules import Kind, State, callback_due, missing_before_resolve
 from app.webhooks import outbox
 from app.webhooks.events import EventType
+
+log = logging.getLogger("claimdesk.complaints")
 
 
 @dataclass(frozen=True)
@@ -720,21 +724,59 @@ def _like_escape(value: str) -> str:
 _T = Complaint.__table__.c  # type: ignore[attr-defined]
 
 
-def _text_search(dialect: str, q: str) -> tuple[str, str]:
-    """How a substring search `q` is answered, and the value bound as :q_match: PostgreSQL's
-    pg_trgm GIN index serves ILIKE (migration 3e483f7457c9); SQLite's FTS5 trigram index a
-    quoted phrase (the substring anywhere) of 3+ characters; shorter ones scan the text."""
+def _text_search(dialect: str, q: str) -> tuple[str, dict[str, str]]:
+    """How a substring search `q` is answered, and its bound values (:q_match, :q_like):
+    PostgreSQL's pg_trgm GIN index serves ILIKE (migration 3e483f7457c9); SQLite's FTS5
+    trigram index a quoted phrase (the substring anywhere) of 3+ characters, and the complaints
+    still queued for that index (migration 5b1e0c7a9d42) a LIKE; shorter ones scan the text."""
     pattern = f"%{_like_escape(q)}%"
     if dialect == "postgresql":
-        return "ilike", pattern
+        return "ilike", {"q_match": pattern}
     if len(q) >= 3:
-        return "fts", '"' + q.replace('"', '""') + '"'
-    return "like", pattern
+        return "fts", {"q_match": '"' + q.replace('"', '""') + '"', "q_like": pattern}
+    return "like", {"q_match": pattern}
 
 
 # SQLite's FTS5 table, joined so that matches are read newest first and the page stops early
 # (an `id IN (all matches)` reads every match of a common word before taking fifty).
 _FTS = table("complaint_fts", column("rowid", Integer()))
+# Complaints stored but not yet in the FTS5 table (SQLite): queued by a trigger at insert,
+# indexed in batches by `index_pending_text`.
+_FTS_PENDING = table("complaint_fts_pending", column("id", Integer()))
+_PENDING_BATCH = text(
+    "SELECT max(id), count(*) FROM (SELECT id FROM complaint_fts_pending ORDER BY id LIMIT :batch)"
+)
+_INDEX_PENDING = text(
+    "INSERT INTO complaint_fts (rowid, text) SELECT c.id, c.text FROM complaint_fts_pending p "
+    "JOIN complaint c ON c.id = p.id WHERE p.id <= :upto"
+)
+_DEQUEUE_PENDING = text("DELETE FROM complaint_fts_pending WHERE id <= :upto")
+_ANY_PENDING = "SELECT EXISTS (SELECT 1 FROM complaint_fts_pending)"
+
+
+async def index_pending_text(conn: Any, batch: int = 2000) -> int:
+    """SQLite: move up to `batch` queued complaints into the FTS5 text index (in the caller's
+    write transaction); returns how many. One insert of many rows writes one index segment,
+    where one per intake made the index merge small segments all the time."""
+    upto, count = (await conn.execute(_PENDING_BATCH, {"batch": batch})).one()
+    if not count:
+        return 0
+    await conn.execute(_INDEX_PENDING, {"upto": upto})
+    await conn.execute(_DEQUEUE_PENDING, {"upto": upto})
+    return int(count)
+
+
+async def keep_text_index(db: Any, interval: float, batch: int = 2000) -> None:
+    """SQLite: index queued complaint texts every `interval` seconds, through the group
+    writer (so a batch shares a commit with the intakes of its turn). Runs until cancelled."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            while (await db.raw.fetchrow(_ANY_PENDING))[0]:
+                if await db.grouped_write(lambda conn: index_pending_text(conn, batch)) < batch:
+                    break
+        except Exception:  # keep indexing; the queue keeps what is not yet indexed
+            log.exception("text index round failed")
 
 
 def _overdue() -> Any:
@@ -817,7 +859,8 @@ _LIST_STATEMENTS: dict[tuple[Any, ...], Any] = {}
 
 
 def _list_statement(params: dict[str, Any], overdue: bool | None, search: str | None) -> Any:
-    """The page query for the parameters present (bound by name; see list_complaints)."""
+    """The page query for the parameters present (bound by name; see list_complaints).
+    `search` "fts_pending": the complaints still queued for the FTS5 index, by LIKE."""
     newest_first = _FTS.c.rowid if search == "fts" else _T.id
     stmt = (
         select(*_SUMMARY_COLUMNS, _OVERDUE.label("overdue"))
@@ -828,6 +871,10 @@ def _list_statement(params: dict[str, Any], overdue: bool | None, search: str | 
         stmt = stmt.select_from(Complaint.__table__.join(_FTS, _FTS.c.rowid == _T.id)).where(
             text("complaint_fts MATCH :q_match").bindparams(bindparam("q_match", type_=String()))
         )
+    elif search == "fts_pending":
+        stmt = stmt.select_from(
+            Complaint.__table__.join(_FTS_PENDING, _FTS_PENDING.c.id == _T.id)
+        ).where(_T.text.like(bindparam("q_like", type_=String()), escape="\\"))
     elif search is not None:
         match = bindparam("q_match", type_=String())
         like = _T.text.ilike if search == "ilike" else _T.text.like
@@ -878,20 +925,19 @@ async def list_complaints(
         params["received_to"] = f.received_to
     search = None
     if f.q:
-        search, params["q_match"] = _text_search(session.bind.dialect.name, f.q)
-    # One statement per shape of query (which filters, which kind of search), built once:
-    # building and cache-keying a select costs more than running an indexed page.
-    shape = (frozenset(params), f.overdue, search)
-    stmt = _LIST_STATEMENTS.get(shape)
-    if stmt is None:
-        stmt = _list_statement(params, f.overdue, search)
-        if len(_LIST_STATEMENTS) >= 256:
-            _LIST_STATEMENTS.clear()
-        _LIST_STATEMENTS[shape] = stmt
-    if raw is not None:
-        rows = await raw.fetch_statement(stmt, params)
+        search, values = _text_search(session.bind.dialect.name, f.q)
+        params |= values
+    if search == "fts":
+        # The queued complaints first, then the index: one moved from the queue to the index
+        # between the two reads is found twice (and kept once), never missed.
+        rows = await _page_rows(session, params, f.overdue, "fts_pending", raw)
+        indexed = await _page_rows(session, params, f.overdue, "fts", raw)
+        seen = {row[0] for row in rows}
+        rows = sorted(
+            [*rows, *(row for row in indexed if row[0] not in seen)], key=lambda r: -r[0]
+        )[: limit + 1]
     else:
-        rows = (await session.execute(stmt, params)).all()
+        rows = await _page_rows(session, params, f.overdue, search, raw)
     more = len(rows) > limit
     rows = rows[:limit]
     page = {
@@ -899,6 +945,27 @@ async def list_complaints(
         "next_cursor": encode_cursor("complaints", [rows[-1][0]]) if more and rows else None,
     }
     return orjson.dumps(page)
+
+
+async def _page_rows(
+    session: AsyncSession,
+    params: dict[str, Any],
+    overdue: bool | None,
+    search: str | None,
+    raw: Any,
+) -> list[Any]:
+    # One statement per shape of query (which filters, which kind of search), built once:
+    # building and cache-keying a select costs more than running an indexed page.
+    shape = (frozenset(params), overdue, search)
+    stmt = _LIST_STATEMENTS.get(shape)
+    if stmt is None:
+        stmt = _list_statement(params, overdue, search)
+        if len(_LIST_STATEMENTS) >= 256:
+            _LIST_STATEMENTS.clear()
+        _LIST_STATEMENTS[shape] = stmt
+    if raw is not None:
+        return list(await raw.fetch_statement(stmt, params))
+    return list((await session.execute(stmt, params)).all())
 
 
 async def timeline(session: AsyncSession, *, complaint_id: int) -> Timeline:

@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     maintenance_interval_seconds: float = Field(
         default=600, gt=0, description="How often expired idempotency keys are purged."
     )
+    search_index_interval_seconds: float = Field(
+        default=0.25,
+        gt=0,
+        le=60,
+        description="SQLite: how often new complaints' texts are moved into the trigram search "
+        "index, in one batch (a search finds them before that too).",
+    )
     log_level: str = "INFO"
     access_log: bool = True
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
