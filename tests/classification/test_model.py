@@ -10,7 +10,7 @@ import pytest
 from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from app.classification.model import HybridModel, char_ngrams, word_ngrams
+from app.classification.model import HybridModel, _counted, char_ngrams, word_ngrams
 from app.classification.normalize import guess_language, normalize, source_offsets
 from app.classification.taxonomy import SUBCAUSE_CODES
 from app.classification.training import (
@@ -80,6 +80,19 @@ def test_analyzers_match_scikit_learn(text: str) -> None:
     )
     assert char_ngrams(normalized) == chars.build_analyzer()(normalized)
     assert word_ngrams(normalized) == words.build_analyzer()(normalized)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [[], [7], [3, 3, 3], [5, 1, 5, 2, 1, 9, 5], np.random.default_rng(1).integers(0, 40, 500)],
+    ids=["empty", "one", "all-equal", "mixed", "random"],
+)
+def test_counted_is_numpys_unique_with_counts(values: list[int] | np.ndarray) -> None:
+    array = np.asarray(values, dtype=np.uint64)
+    got, expected = _counted(array), np.unique(array, return_counts=True)
+    for mine, numpys in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(mine, numpys)
+        assert mine.dtype == numpys.dtype
 
 
 def test_exported_linear_layer_equals_scikit_learn() -> None:
