@@ -872,9 +872,12 @@ def _list_statement(params: dict[str, Any], overdue: bool | None, search: str | 
             text("complaint_fts MATCH :q_match").bindparams(bindparam("q_match", type_=String()))
         )
     elif search == "fts_pending":
-        stmt = stmt.select_from(
-            Complaint.__table__.join(_FTS_PENDING, _FTS_PENDING.c.id == _T.id)
-        ).where(_T.text.like(bindparam("q_like", type_=String()), escape="\\"))
+        # The (short) queue drives: `id IN (queue)` is a lookup per queued id, where a join
+        # let SQLite walk a million complaints newest first and probe the queue for each.
+        stmt = stmt.where(
+            _T.id.in_(select(_FTS_PENDING.c.id)),
+            _T.text.like(bindparam("q_like", type_=String()), escape="\\"),
+        )
     elif search is not None:
         match = bindparam("q_match", type_=String())
         like = _T.text.ilike if search == "ilike" else _T.text.like
