@@ -22,6 +22,7 @@ from sqlalchemy import (
     select,
     table,
     text,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -860,14 +861,20 @@ _LIST_STATEMENTS: dict[tuple[Any, ...], Any] = {}
 
 def _list_statement(params: dict[str, Any], overdue: bool | None, search: str | None) -> Any:
     """The page query for the parameters present (bound by name; see list_complaints).
-    `search` "fts_pending": the complaints still queued for the FTS5 index, by LIKE."""
-    newest_first = _FTS.c.rowid if search == "fts" else _T.id
+
+    SQLite's "fts" search is one statement (one snapshot) of two pages: the complaints still
+    queued for the FTS5 index, matched by LIKE ("fts_pending"), and the indexed ones, matched
+    by MATCH ("fts_indexed"); the caller merges them newest first."""
+    if search == "fts":
+        halves = [_list_statement(params, overdue, h) for h in ("fts_pending", "fts_indexed")]
+        return union_all(*(select(half.subquery()) for half in halves))
+    newest_first = _FTS.c.rowid if search == "fts_indexed" else _T.id
     stmt = (
         select(*_SUMMARY_COLUMNS, _OVERDUE.label("overdue"))
         .order_by(newest_first.desc())
         .limit(bindparam("limit", type_=Integer()))
     )
-    if search == "fts":
+    if search == "fts_indexed":
         stmt = stmt.select_from(Complaint.__table__.join(_FTS, _FTS.c.rowid == _T.id)).where(
             text("complaint_fts MATCH :q_match").bindparams(bindparam("q_match", type_=String()))
         )
@@ -930,17 +937,9 @@ async def list_complaints(
     if f.q:
         search, values = _text_search(session.bind.dialect.name, f.q)
         params |= values
-    if search == "fts":
-        # The queued complaints first, then the index: one moved from the queue to the index
-        # between the two reads is found twice (and kept once), never missed.
-        rows = await _page_rows(session, params, f.overdue, "fts_pending", raw)
-        indexed = await _page_rows(session, params, f.overdue, "fts", raw)
-        seen = {row[0] for row in rows}
-        rows = sorted(
-            [*rows, *(row for row in indexed if row[0] not in seen)], key=lambda r: -r[0]
-        )[: limit + 1]
-    else:
-        rows = await _page_rows(session, params, f.overdue, search, raw)
+    rows = await _page_rows(session, params, f.overdue, search, raw)
+    if search == "fts":  # the queued page and the indexed page, each newest first
+        rows = sorted(rows, key=lambda r: -r[0])[: limit + 1]
     more = len(rows) > limit
     rows = rows[:limit]
     page = {

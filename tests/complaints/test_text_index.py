@@ -102,25 +102,40 @@ async def test_pages_cross_from_the_queue_into_the_index(
     assert await _search(client, keys, "第1次投诉") == [older[1]]
 
 
-async def test_a_complaint_indexed_between_the_two_reads_is_listed_once(
+async def test_a_search_is_one_read_of_queue_and_index(app) -> None:
+    """Both halves in one statement: one snapshot, so a complaint moving from the queue into
+    the index while a page is read is in exactly one of them."""
+    statement = service._list_statement({"q_like": "%x%", "q_match": '"x"'}, None, "fts")
+    sql = str(statement.compile())
+    assert sql.count("complaint_fts_pending") == 2 and "UNION ALL" in sql, sql  # FROM + IN
+    assert "MATCH" in sql
+
+
+async def test_pages_stay_whole_while_the_queue_is_indexed(
     app, client: httpx.AsyncClient, keys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ids = [await _file(client, keys, "车损定损金额太低，修理厂不认") for _ in range(3)]
+    """The queue is indexed by another writer after every page: the cursor still walks every
+    match once, newest first."""
+    ids = [await _file(client, keys, "车损定损金额太低，修理厂不认") for _ in range(5)]
+    await _index(app)
+    ids += [await _file(client, keys, "车损定损金额太低，修理厂不认") for _ in range(5)]
     page_rows = service._page_rows
 
-    async def index_in_between(session: Any, params: Any, overdue: Any, search: Any, raw: Any):
+    async def index_after(session: Any, params: Any, overdue: Any, search: Any, raw: Any):
         rows = await page_rows(session, params, overdue, search, raw)
-        if search == "fts_pending":  # the queue was read: another writer indexes it now
-            conn = sqlite3.connect(_path(app))
-            with conn:
-                for statement in (service._INDEX_PENDING, service._DEQUEUE_PENDING):
-                    conn.execute(statement.text.replace(":upto", "?"), (10**9,))
-            conn.close()
+        conn = sqlite3.connect(_path(app))
+        with conn:  # one queued complaint per page enters the index
+            upto = conn.execute("SELECT min(id) FROM complaint_fts_pending").fetchone()[0]
+            for statement in (service._INDEX_PENDING, service._DEQUEUE_PENDING):
+                conn.execute(statement.text.replace(":upto", "?"), (upto or 0,))
+        conn.close()
         return rows
 
-    monkeypatch.setattr(service, "_page_rows", index_in_between)
-    assert await _search(client, keys, "定损金额") == sorted(ids, reverse=True)
-    assert _file_state(app) == (ids, [])
+    monkeypatch.setattr(service, "_page_rows", index_after)
+    assert await _search(client, keys, "定损金额", limit=2) == sorted(ids, reverse=True)
+    assert _file_state(app) == (ids, [])  # five pages, one moved after each
+    monkeypatch.undo()
+    assert await _search(client, keys, "定损金额", limit=3) == sorted(ids, reverse=True)
 
 
 async def test_deleting_or_rewording_takes_a_text_out_of_either_place(app, client, keys) -> None:
