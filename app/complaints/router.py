@@ -93,7 +93,6 @@ async def create_complaint(
 async def list_complaints(
     request: Request,
     principal: Caller,
-    point: PointReadSession,
     now: Now,
     lang: Language,
     status: Annotated[
@@ -132,27 +131,9 @@ async def list_complaints(
         q=q,
     )
 
-    db = request.app.state.db
-
-    def page_of(session: Any) -> Any:
-        return service.list_complaints(
-            session,
-            filters=filters,
-            limit=limit,
-            cursor=cursor,
-            lang=lang,
-            now=now,
-            # PostgreSQL: the page through the bare driver (the session never connects).
-            raw=None if db.is_sqlite else db.raw,
-        )
-
-    # A page on the indexed filters is a point read. A text search or the overdue filter may
-    # read many rows before a page fills, so on SQLite it runs off the event loop (the point
-    # session, not used then, never connects).
-    if q or overdue is not None:
-        page = await db.read_off_loop(page_of)
-    else:
-        page = await page_of(point)
+    page = await service.list_complaints(
+        request.app.state.db, filters=filters, limit=limit, cursor=cursor, lang=lang, now=now
+    )
     return Response(page, media_type="application/json")
 
 

@@ -16,9 +16,11 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    and_,
     bindparam,
     column,
     func,
+    or_,
     select,
     table,
     text,
@@ -783,9 +785,11 @@ async def keep_text_index(db: Any, interval: float, batch: int = 2000) -> None:
 def _overdue() -> Any:
     """SQL: an open complaint past its acknowledge-by, or past its running reply-by (:now)."""
     now = bindparam("now", type_=UTCDateTime())
-    open_reply = _T.replied_at.is_(None) & _T.closed_at.is_(None) & ~_T.reply_paused
-    late_ack = _T.acknowledged_at.is_(None) & _T.closed_at.is_(None)
-    return (open_reply & (_T.reply_due_at <= now)) | (late_ack & (_T.acknowledge_due_at <= now))
+    late_reply = _T.replied_at.is_(None) & ~_T.reply_paused & (_T.reply_due_at <= now)
+    late_ack = _T.acknowledged_at.is_(None) & (_T.acknowledge_due_at <= now)
+    # "not closed" stands alone, ANDed with the rest: that is what lets a planner answer
+    # the filter from the partial index of open complaints (ix_complaint_open_id).
+    return and_(_T.closed_at.is_(None), or_(late_reply, late_ack))
 
 
 _OVERDUE = _overdue()
@@ -906,20 +910,21 @@ def _list_statement(params: dict[str, Any], overdue: bool | None, search: str | 
 
 
 async def list_complaints(
-    session: AsyncSession,
+    db: Any,
     *,
     filters: ComplaintFilter,
     limit: int,
     cursor: str | None,
     lang: str,
     now: datetime,
-    raw: Any = None,
+    session: AsyncSession | None = None,
 ) -> bytes:
     """Complaints newest first by keyset on id, filtered; the page as JSON bytes.
 
     Rows are read as plain columns and serialised once: a page is fifty rows, and building a
-    full model per row (deadlines, classification) is what made lists slow. With `raw` (the
-    PostgreSQL RawReader) the page is read through the bare driver instead of the session.
+    full model per row (deadlines, classification) is what made lists slow. They are read
+    through the bare driver (`Database.fetch_page`); with `session`, through that ORM session
+    instead (the reference the driver's pages are tested against).
     """
     position = decode_cursor("complaints", cursor)
     if position is not None and (len(position) != 1 or not isinstance(position[0], int)):
@@ -935,11 +940,12 @@ async def list_complaints(
         params["received_to"] = f.received_to
     search = None
     if f.q:
-        search, values = _text_search(session.bind.dialect.name, f.q)
+        search, values = _text_search("sqlite" if db.is_sqlite else "postgresql", f.q)
         params |= values
-    rows = await _page_rows(session, params, f.overdue, search, raw)
-    if search == "fts":  # the queued page and the indexed page, each newest first
-        rows = sorted(rows, key=lambda r: -r[0])[: limit + 1]
+    rows = await _page_rows(db, params, f.overdue, search, session)
+    # Newest first: a search's two pages (queued and indexed) merged, and any page in the
+    # order of its keyset whatever way the driver handed its rows over.
+    rows = sorted(rows, key=lambda r: -r[0])[: limit + 1]
     more = len(rows) > limit
     rows = rows[:limit]
     page = {
@@ -950,11 +956,11 @@ async def list_complaints(
 
 
 async def _page_rows(
-    session: AsyncSession,
+    db: Any,
     params: dict[str, Any],
     overdue: bool | None,
     search: str | None,
-    raw: Any,
+    session: AsyncSession | None,
 ) -> list[Any]:
     # One statement per shape of query (which filters, which kind of search), built once:
     # building and cache-keying a select costs more than running an indexed page.
@@ -965,9 +971,10 @@ async def _page_rows(
         if len(_LIST_STATEMENTS) >= 256:
             _LIST_STATEMENTS.clear()
         _LIST_STATEMENTS[shape] = stmt
-    if raw is not None:
-        return list(await raw.fetch_statement(stmt, params))
-    return list((await session.execute(stmt, params)).all())
+    if session is not None:
+        return list((await session.execute(stmt, params)).all())
+    # A text search or the overdue filter may read many rows before a page fills.
+    return await db.fetch_page(stmt, params, may_scan=search is not None or overdue is not None)
 
 
 async def timeline(session: AsyncSession, *, complaint_id: int) -> Timeline:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -16,7 +17,7 @@ from typing import Annotated, Any, TypeVar
 
 import orjson
 from fastapi import Depends, Request
-from sqlalchemy import Connection, Dialect, Engine, create_engine, event
+from sqlalchemy import Connection, Dialect, Engine, create_engine, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import MultipleResultsFound, NoResultFound
 from sqlalchemy.ext.asyncio import (
@@ -28,7 +29,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import AsyncAdaptedQueuePool, QueuePool
 from sqlalchemy.sql.elements import TextClause
-from sqlalchemy.types import DateTime, Numeric, String, TypeDecorator
+from sqlalchemy.types import DateTime, Float, Numeric, String, TypeDecorator
 from sqlmodel import SQLModel
 
 from app.core.config import Settings
@@ -210,6 +211,9 @@ _Compiled = tuple[Any, str, tuple[str, ...], dict[str, Any], dict[str, Any]]
 _SQLITE_COMPILED: dict[int, _Compiled] = {}
 _PG_COMPILED: dict[int, _Compiled] = {}
 
+# SQLite: threads for the reads that may scan (Database.read_off_loop).
+_READ_THREADS = 4
+
 
 def _bind(
     cache: dict[int, _Compiled], statement: Any, dialect: Dialect, params: dict[str, Any]
@@ -242,6 +246,62 @@ def _bind(
 def json_dumps(value: Any) -> str:
     """JSON columns' serializer on every engine: orjson (a tenth of json.dumps's time)."""
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+@lru_cache(maxsize=1)
+def _sqlite_dialect() -> Dialect:
+    from sqlalchemy.dialects.sqlite.pysqlite import dialect
+
+    return dialect(json_serializer=json_dumps)  # type: ignore[no-any-return]
+
+
+def _sqlite_reader(settings: Settings) -> sqlite3.Connection:
+    """A read-only driver connection to the SQLite file, each statement its own snapshot."""
+    path = _sqlite_path(settings.database_url) or ":memory:"
+    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    conn.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
+    conn.execute("PRAGMA query_only=ON")
+    return conn
+
+
+# Per select: the result processor of each column (None where the driver's value is the value).
+_Processors = tuple[Callable[[Any], Any] | None, ...]
+_ROW_PROCESSORS: dict[int, tuple[Any, Dialect, _Processors]] = {}
+_JSON_PAGES: dict[int, tuple[Any, Any, _Processors]] = {}
+
+
+def _row_processors(statement: Any, dialect: Dialect) -> _Processors:
+    entry = _ROW_PROCESSORS.get(id(statement))
+    if entry is None or entry[0] is not statement or entry[1] is not dialect:
+        processors = tuple(
+            c.type.dialect_impl(dialect).result_processor(dialect, None)
+            for c in statement.selected_columns
+        )
+        if len(_ROW_PROCESSORS) > 256:  # statements are built once each; this never fills up
+            _ROW_PROCESSORS.clear()
+        entry = (statement, dialect, processors)
+        _ROW_PROCESSORS[id(statement)] = entry
+    return entry[2]
+
+
+def _processed(row: Any, processors: _Processors) -> tuple[Any, ...]:
+    return tuple(v if p is None else p(v) for v, p in zip(row, processors, strict=True))
+
+
+def _json_page(statement: Any) -> tuple[Any, _Processors]:
+    """SQLite: `statement` as one row, a JSON array of its rows in its order, and the
+    processors of its columns."""
+    entry = _JSON_PAGES.get(id(statement))
+    if entry is None or entry[0] is not statement:
+        if any(isinstance(c.type, Float) for c in statement.selected_columns):
+            raise TypeError("a REAL column loses digits in SQLite's JSON text; read it by row")
+        page = statement.subquery()
+        wrapped = select(func.json_group_array(func.json_array(*page.c)))
+        if len(_JSON_PAGES) > 256:
+            _JSON_PAGES.clear()
+        entry = (statement, wrapped, _row_processors(statement, _sqlite_dialect()))
+        _JSON_PAGES[id(statement)] = entry
+    return entry[1], entry[2]
 
 
 @lru_cache(maxsize=1)
@@ -450,7 +510,13 @@ class Database:
             self._sync_read_sessionmaker = sessionmaker(
                 self.sync_read_engine, expire_on_commit=False
             )
-            self._read_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sqlite-read")
+            self._read_threads = ThreadPoolExecutor(
+                max_workers=_READ_THREADS, thread_name_prefix="sqlite-read"
+            )
+            # Each reader thread's own driver connection, kept for the thread's life (a new
+            # connection starts with an empty page cache).
+            self._thread_local = threading.local()
+            self._thread_conns: list[sqlite3.Connection] = []
 
         else:
             self.write_engine = create_async_engine(
@@ -498,27 +564,35 @@ class Database:
             async with self.read_sessionmaker() as session:
                 yield session
 
-    async def read_off_loop(self, work: Callable[[Any], Coroutine[Any, Any, _T]]) -> _T:
-        """Run `work(session)` on a read session, off the event loop on SQLite.
+    async def fetch_page(
+        self, statement: Any, params: dict[str, Any], *, may_scan: bool = False
+    ) -> list[tuple[Any, ...]]:
+        """Every row of a Core select (a list page), through the bare driver, with the values
+        the ORM would give (the columns' result processors applied).
 
-        For reads that may scan (a text search, the overdue filter): the whole of `work` runs
-        in a reader thread on a synchronous session (one hop, where the async driver makes one
-        per call, each waiting its turn of a busy loop). `work` is an async function whose
-        session calls never suspend, as the point-read session's do. On PostgreSQL it is the
-        ordinary read session.
+        PostgreSQL: on the asyncpg pool. SQLite: an indexed page (`may_scan` false) on the event
+        loop's thread, whose reads take microseconds; a read that may scan many rows before a
+        page fills (a text search, the overdue filter) in a reader thread, so that it never
+        blocks the loop, as one row that SQLite builds: the page as a JSON array of rows. Row
+        by row, each step would release and take back the GIL against the busy loop, and that
+        handing over cost more than the query (an overdue page: 1.9 ms served, 0.3 ms alone).
         """
-        if self.is_sqlite:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._read_threads, self._read_sync, work)
-        async with self.read_sessionmaker() as session:
-            return await work(session)
+        if not self.is_sqlite or not may_scan:
+            return await self.raw.fetch_statement(statement, params)
+        wrapped, processors = _json_page(statement)
+        sql, values = _bind(_SQLITE_COMPILED, wrapped, _sqlite_dialect(), params)
+        loop = asyncio.get_running_loop()
+        page = await loop.run_in_executor(self._read_threads, self._fetch_one_value, sql, values)
+        return [_processed(row, processors) for row in orjson.loads(page)]
 
-    def _read_sync(self, work: Callable[[Any], Coroutine[Any, Any, _T]]) -> _T:
-        with self._sync_read_sessionmaker() as sync_session:
-            try:
-                return run_to_completion(work(SQLiteWriteSession(sync_session)))
-            finally:
-                sync_session.rollback()
+    def _fetch_one_value(self, sql: str, values: list[Any]) -> Any:
+        """In a reader thread: the first column of the statement's only row."""
+        conn: sqlite3.Connection | None = getattr(self._thread_local, "conn", None)
+        if conn is None:
+            conn = _sqlite_reader(self.settings)
+            self._thread_local.conn = conn
+            self._thread_conns.append(conn)
+        return conn.execute(sql, values).fetchone()[0]
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Any]:
@@ -662,6 +736,9 @@ class Database:
             self.sync_write_engine.dispose()
         if self.sync_read_engine is not None:
             self._read_threads.shutdown(wait=True)
+            for conn in self._thread_conns:
+                conn.close()
+            self._thread_conns.clear()
             self.sync_read_engine.dispose()
         await self.read_engine.dispose()
 
@@ -682,11 +759,7 @@ class RawReader:
     async def start(self) -> None:
         """Open the driver connection or pool."""
         if self.settings.is_sqlite:
-            path = _sqlite_path(self.settings.database_url) or ":memory:"
-            conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            conn.execute(f"PRAGMA busy_timeout={int(self.settings.sqlite_busy_timeout_ms)}")
-            conn.execute("PRAGMA query_only=ON")
-            self._sqlite = conn
+            self._sqlite = _sqlite_reader(self.settings)
         else:
             import asyncpg
 
@@ -719,14 +792,23 @@ class RawReader:
         row = await self._pg.fetchrow(sql, *values)
         return None if row is None else tuple(row)
 
-    async def fetch_statement(self, statement: Any, params: dict[str, Any]) -> list[Any]:
-        """PostgreSQL: every row of a Core select (or text()) with named parameters, compiled
-        once per statement, through the bare driver. Rows are the driver's records (positional
-        access), without the ORM engine's per-row work."""
+    async def fetch_statement(
+        self, statement: Any, params: dict[str, Any]
+    ) -> list[tuple[Any, ...]]:
+        """Every row of a Core select (or text()) with named parameters, compiled once per
+        statement, through the bare driver: without the ORM engine's per-statement and per-row
+        work, with the values it would give (the columns' result processors applied)."""
+        if self._sqlite is not None:
+            dialect = _sqlite_dialect()
+            sql, values = _bind(_SQLITE_COMPILED, statement, dialect, params)
+            processors = _row_processors(statement, dialect)
+            return [_processed(r, processors) for r in self._sqlite.execute(sql, values)]
         if self._pg is None:
-            raise RuntimeError("RawReader.fetch_statement is for PostgreSQL, after start()")
-        sql, values = _bind(_PG_COMPILED, statement, _asyncpg_dialect(), params)
-        return await self._pg.fetch(sql, *values)  # type: ignore[no-any-return]
+            raise RuntimeError("RawReader used before start()")
+        dialect = _asyncpg_dialect()
+        sql, values = _bind(_PG_COMPILED, statement, dialect, params)
+        processors = _row_processors(statement, dialect)
+        return [_processed(r, processors) for r in await self._pg.fetch(sql, *values)]
 
     async def fetch(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         """Run a select written with `$1, $2…` placeholders; every row."""
