@@ -795,9 +795,9 @@ class RawReader:
     async def fetch_statement(
         self, statement: Any, params: dict[str, Any]
     ) -> list[tuple[Any, ...]]:
-        """Every row of a Core select (or text()) with named parameters, compiled once per
-        statement, through the bare driver: without the ORM engine's per-statement and per-row
-        work, with the values it would give (the columns' result processors applied)."""
+        """Every row of a Core select with named parameters, compiled once per statement,
+        through the bare driver: without the ORM engine's per-statement and per-row work, with
+        the values it would give (the columns' result processors applied)."""
         if self._sqlite is not None:
             dialect = _sqlite_dialect()
             sql, values = _bind(_SQLITE_COMPILED, statement, dialect, params)
