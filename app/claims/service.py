@@ -33,7 +33,7 @@ from app.core.db import Money, RawReader, UTCDateTime
 from app.core.deps import CLOCK_SKEW
 from app.core.errors import IllegalTransition, NotFound, PreconditionFailed, Unprocessable
 from app.core.masking import mask_name, mask_phone, mask_plate
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.pagination import decode_cursor, encode_cursor, keyset_id
 from app.deadlines.calendar import WorkCalendar
 from app.deadlines.compute import (
     ClaimFacts,
@@ -677,9 +677,7 @@ async def list_claims(
     position = decode_cursor("claims", cursor)
     stmt = select(Claim).order_by(Claim.id.desc()).limit(limit + 1)
     if position is not None:
-        if len(position) != 1 or not isinstance(position[0], int):
-            raise Unprocessable("cursor is damaged")
-        stmt = stmt.where(Claim.id < position[0])
+        stmt = stmt.where(Claim.id < keyset_id(position))
     if stage is not None:
         stmt = stmt.where(Claim.stage == stage.value)
     if region is not None:

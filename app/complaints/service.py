@@ -69,7 +69,7 @@ from app.core.concurrency import check_version
 from app.core.db import Money, Undo, UTCDateTime
 from app.core.deps import CLOCK_SKEW
 from app.core.errors import Conflict, Forbidden, IllegalTransition, NotFound, Unprocessable
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.pagination import decode_cursor, encode_cursor, keyset_id
 from app.deadlines.complaint import (
     ComplaintFacts,
     Extension,
@@ -927,12 +927,10 @@ async def list_complaints(
     instead (the reference the driver's pages are tested against).
     """
     position = decode_cursor("complaints", cursor)
-    if position is not None and (len(position) != 1 or not isinstance(position[0], int)):
-        raise Unprocessable("cursor is damaged")
     f = filters
     params: dict[str, Any] = {"now": now, "limit": limit + 1}
     if position is not None:
-        params["before"] = position[0]
+        params["before"] = keyset_id(position)
     params |= {name: getattr(f, name) for name in _EQUAL_FILTERS if getattr(f, name) is not None}
     if f.received_from is not None:
         params["received_from"] = f.received_from

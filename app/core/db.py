@@ -273,10 +273,16 @@ _JSON_PAGES: dict[int, tuple[Any, Any, _Processors]] = {}
 def _row_processors(statement: Any, dialect: Dialect) -> _Processors:
     entry = _ROW_PROCESSORS.get(id(statement))
     if entry is None or entry[0] is not statement or entry[1] is not dialect:
-        processors = tuple(
-            c.type.dialect_impl(dialect).result_processor(dialect, None)
-            for c in statement.selected_columns
-        )
+        try:
+            processors = tuple(
+                c.type.dialect_impl(dialect).result_processor(dialect, None)
+                for c in statement.selected_columns
+            )
+        except TypeError:  # asyncpg's NUMERIC processor needs the driver's type code
+            raise TypeError(
+                "a column of this select needs the driver's column type to be read; "
+                "read it through a session"
+            ) from None
         if len(_ROW_PROCESSORS) > 256:  # statements are built once each; this never fills up
             _ROW_PROCESSORS.clear()
         entry = (statement, dialect, processors)
@@ -293,7 +299,8 @@ def _json_page(statement: Any) -> tuple[Any, _Processors]:
     processors of its columns."""
     entry = _JSON_PAGES.get(id(statement))
     if entry is None or entry[0] is not statement:
-        if any(isinstance(c.type, Float) for c in statement.selected_columns):
+        if any(isinstance(c.type, (Float, Numeric)) for c in statement.selected_columns):
+            # stored as REAL (Money is text, exact): SQLite's JSON text keeps 15 digits
             raise TypeError("a REAL column loses digits in SQLite's JSON text; read it by row")
         page = statement.subquery()
         wrapped = select(func.json_group_array(func.json_array(*page.c)))

@@ -11,6 +11,7 @@ import orjson
 from pydantic import BaseModel, Field
 
 from app.core.errors import Unprocessable
+from app.core.fields import MAX_ID
 
 T = TypeVar("T")
 
@@ -47,9 +48,25 @@ def decode_cursor(kind: str, cursor: str | None) -> list[object] | None:
     return data["p"]
 
 
+def _is_id(value: object) -> bool:
+    # A cursor holds the id of the page's last item: an int4 id, never a bool or a bigger
+    # number (which SQLite's driver or an int4 parameter would refuse with a 500).
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
+def keyset_id(position: list[object]) -> int:
+    """The id of a one-id keyset position decoded by `decode_cursor`; 422 when damaged."""
+    if len(position) != 1 or not _is_id(position[0]):
+        raise Unprocessable("cursor is damaged")
+    return position[0]  # type: ignore[return-value]
+
+
 def time_and_id(position: list[object]) -> tuple[datetime, int]:
     """A (timestamp, id) keyset position decoded by `decode_cursor`; 422 when damaged."""
     try:
-        return datetime.fromisoformat(str(position[0])), int(position[1])  # type: ignore[call-overload]
+        at, last_id = datetime.fromisoformat(str(position[0])), position[1]
     except (IndexError, TypeError, ValueError):
         raise Unprocessable("cursor is damaged") from None
+    if len(position) != 2 or at.tzinfo is None or not _is_id(last_id):
+        raise Unprocessable("cursor is damaged")
+    return at, last_id  # type: ignore[return-value]

@@ -15,8 +15,8 @@ from app.complaints import service as complaints
 from app.complaints.lifecycle import Action
 from app.complaints.models import Complaint
 from app.complaints.schemas import TransitionCreate
-from app.core.errors import Conflict, Unprocessable
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.errors import Conflict
+from app.core.pagination import decode_cursor, encode_cursor, keyset_id
 from app.surveys.models import Survey
 from app.surveys.rules import Method, is_dissatisfied, surveyable
 from app.surveys.schemas import SurveyCreate, SurveyPage, SurveyRead
@@ -163,9 +163,7 @@ async def list_surveys(
         .limit(limit + 1)
     )
     if position is not None:
-        if len(position) != 1 or not isinstance(position[0], int):
-            raise Unprocessable("cursor is damaged")
-        stmt = stmt.where(Survey.id < position[0])
+        stmt = stmt.where(Survey.id < keyset_id(position))
     f = filters
     for column, value in (
         (Survey.dissatisfied, f.dissatisfied),

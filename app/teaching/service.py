@@ -15,8 +15,8 @@ from app.claims.models import Claim
 from app.classification.taxonomy import BY_CODE
 from app.complaints import service as complaints
 from app.complaints.models import Complaint
-from app.core.errors import Conflict, NotFound, Unprocessable
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.errors import Conflict, NotFound
+from app.core.pagination import decode_cursor, encode_cursor, keyset_id
 from app.improvements.models import ImprovementAction, ImprovementLink
 from app.surveys.models import Survey
 from app.teaching.models import TeachingCase
@@ -237,9 +237,7 @@ async def list_cases(
         .limit(limit + 1)
     )
     if position is not None:
-        if len(position) != 1 or not isinstance(position[0], int):
-            raise Unprocessable("cursor is damaged")
-        stmt = stmt.where(TeachingCase.id < position[0])
+        stmt = stmt.where(TeachingCase.id < keyset_id(position))
     if subcause is not None:
         stmt = stmt.where(Complaint.subcause == subcause)
     if category is not None:

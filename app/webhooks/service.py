@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.auth.service import Actor
 from app.core.errors import Conflict, NotFound, Unprocessable
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.pagination import decode_cursor, encode_cursor, keyset_id
 from app.webhooks.models import (
     OutboxEvent,
     WebhookAttempt,
@@ -259,9 +259,7 @@ async def list_deliveries(
     position = decode_cursor("webhook-deliveries", cursor)
     stmt = _joined().order_by(WebhookDelivery.id.desc()).limit(limit + 1)  # type: ignore[union-attr]
     if position is not None:
-        if len(position) != 1 or not isinstance(position[0], int) or position[0] > 2**31:
-            raise Unprocessable("cursor is damaged")
-        stmt = stmt.where(WebhookDelivery.id < position[0])
+        stmt = stmt.where(WebhookDelivery.id < keyset_id(position))
     if filters.status is not None:
         stmt = stmt.where(WebhookDelivery.status == filters.status)
     if filters.subscription_id is not None:

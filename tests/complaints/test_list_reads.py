@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Float, literal, select
+from sqlalchemy import Float, Numeric, literal, select
 from sqlalchemy.dialects import sqlite
 
 from app.complaints import service
+from app.complaints.models import Complaint
 from app.core import db as db_module
 
 pytestmark = pytest.mark.usefixtures("clock")
@@ -87,8 +89,51 @@ async def test_reader_threads_keep_their_connections(app, client, keys) -> None:
     assert 1 <= len(db._thread_conns) <= db_module._READ_THREADS
 
 
+async def test_each_reader_thread_reads_on_its_own_connection(app) -> None:
+    db = app.state.db
+    seen: dict[int, tuple[Any, Any]] = {}
+
+    def twice(n: int) -> None:
+        first = db._fetch_one_value("SELECT 1", [])
+        conn = db._thread_local.conn
+        assert first == 1 and db._fetch_one_value("SELECT 2", []) == 2
+        seen[n] = (conn, db._thread_local.conn)
+
+    threads = [threading.Thread(target=twice, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    (a1, a2), (b1, b2) = seen[0], seen[1]
+    assert a1 is a2 and b1 is b2 and a1 is not b1
+
+
+async def test_dispose_closes_the_reader_threads_connections(app) -> None:
+    db = db_module.Database(app.state.settings)
+    await db.start()
+    try:
+        page = await db.fetch_page(select(literal(7).label("x")), {}, may_scan=True)
+        assert page == [(7,)]
+        conns = list(db._thread_conns)
+    finally:
+        await db.dispose()
+    assert len(conns) == 1
+    with pytest.raises(sqlite3.ProgrammingError):
+        conns[0].execute("SELECT 1")
+
+
 async def test_a_json_page_refuses_real_columns() -> None:
     """SQLite writes a REAL into JSON text with 15 significant digits: such a column is read
-    row by row, never through the JSON page."""
-    with pytest.raises(TypeError, match="REAL"):
-        db_module._json_page(select(literal(0.1, Float()).label("x")))
+    row by row, never through the JSON page. Money is text on SQLite, exact in JSON."""
+    for type_ in (Float(), Numeric(10, 2)):
+        with pytest.raises(TypeError, match="REAL"):
+            db_module._json_page(select(literal(0.1, type_).label("x")))
+    db_module._json_page(select(Complaint.__table__.c.disputed_amount))
+
+
+async def test_a_column_the_bare_driver_cannot_convert_is_refused_by_name() -> None:
+    """asyncpg's NUMERIC conversion needs the driver's type code, which a select compiled
+    ahead does not have: a clear error, not a wrong value."""
+    amount = select(Complaint.__table__.c.disputed_amount)
+    with pytest.raises(TypeError, match="read it through a session"):
+        db_module._row_processors(amount, db_module._asyncpg_dialect())
