@@ -205,36 +205,52 @@ class _DirectResult:
         return list(self._rows)
 
 
-# Text statements compiled once each (they are module constants), per driver: the statement,
-# its SQL, its parameter order and the bind processors of its typed parameters.
-_Compiled = tuple[Any, str, tuple[str, ...], dict[str, Any], dict[str, Any]]
-_SQLITE_COMPILED: dict[int, _Compiled] = {}
-_PG_COMPILED: dict[int, _Compiled] = {}
+_V = TypeVar("_V")
+
+
+def _once(cache: dict[int, tuple[Any, _V]], statement: Any, build: Callable[[], _V]) -> _V:
+    """`build()` for `statement`, made once and kept by the statement's identity. Statements
+    are module constants or built once per query shape, so a cache never fills up (it is
+    cleared if it ever does)."""
+    entry = cache.get(id(statement))
+    if entry is None or entry[0] is not statement:
+        if len(cache) > 256:
+            cache.clear()
+        entry = (statement, build())
+        cache[id(statement)] = entry
+    return entry[1]
+
+
+# Statements compiled for a driver: their SQL, parameter order, the bind processors of their
+# typed parameters and their own literal values.
+_Compiled = tuple[str, tuple[str, ...], dict[str, Any], dict[str, Any]]
+_SQLITE_COMPILED: dict[int, tuple[Any, _Compiled]] = {}
+_PG_COMPILED: dict[int, tuple[Any, _Compiled]] = {}
 
 # SQLite: threads for the reads that may scan (Database.fetch_page).
 _READ_THREADS = 4
 
 
+def _compile(statement: Any, dialect: Dialect) -> _Compiled:
+    compiled = statement.compile(dialect=dialect)
+    return (
+        compiled.string,
+        tuple(compiled.positiontup or ()),
+        dict(compiled._bind_processors),
+        {name: bind.value for name, bind in compiled.binds.items()},
+    )
+
+
 def _bind(
-    cache: dict[int, _Compiled], statement: Any, dialect: Dialect, params: dict[str, Any]
+    cache: dict[int, tuple[Any, _Compiled]],
+    statement: Any,
+    dialect: Dialect,
+    params: dict[str, Any],
 ) -> tuple[str, list[Any]]:
     """The SQL of `statement` (a text() or a Core select) for `dialect` and its positional
     values: `params` by name, the statement's own literals (a select's `substr(text, 1, 200)`)
     from the statement."""
-    entry = cache.get(id(statement))
-    if entry is None or entry[0] is not statement:
-        compiled = statement.compile(dialect=dialect)
-        entry = (
-            statement,
-            compiled.string,
-            tuple(compiled.positiontup or ()),
-            dict(compiled._bind_processors),
-            {name: bind.value for name, bind in compiled.binds.items()},
-        )
-        if len(cache) > 256:  # statements are built once each; this never fills up
-            cache.clear()
-        cache[id(statement)] = entry
-    _, sql, names, processors, literals = entry
+    sql, names, processors, literals = _once(cache, statement, lambda: _compile(statement, dialect))
     values = []
     for name in names:
         value = params[name] if name in params else literals[name]
@@ -264,17 +280,17 @@ def _sqlite_reader(settings: Settings) -> sqlite3.Connection:
     return conn
 
 
-# Per select: the result processor of each column (None where the driver's value is the value).
+# Per select and dialect: the result processor of each column (None where the driver's value
+# is the value).
 _Processors = tuple[Callable[[Any], Any] | None, ...]
-_ROW_PROCESSORS: dict[int, tuple[Any, Dialect, _Processors]] = {}
-_JSON_PAGES: dict[int, tuple[Any, Any, _Processors]] = {}
+_ROW_PROCESSORS: dict[str, dict[int, tuple[Any, _Processors]]] = {"sqlite": {}, "postgresql": {}}
+_JSON_PAGES: dict[int, tuple[Any, Any]] = {}
 
 
 def _row_processors(statement: Any, dialect: Dialect) -> _Processors:
-    entry = _ROW_PROCESSORS.get(id(statement))
-    if entry is None or entry[0] is not statement or entry[1] is not dialect:
+    def build() -> _Processors:
         try:
-            processors = tuple(
+            return tuple(
                 c.type.dialect_impl(dialect).result_processor(dialect, None)
                 for c in statement.selected_columns
             )
@@ -283,11 +299,8 @@ def _row_processors(statement: Any, dialect: Dialect) -> _Processors:
                 "a column of this select needs the driver's column type to be read; "
                 "read it through a session"
             ) from None
-        if len(_ROW_PROCESSORS) > 256:  # statements are built once each; this never fills up
-            _ROW_PROCESSORS.clear()
-        entry = (statement, dialect, processors)
-        _ROW_PROCESSORS[id(statement)] = entry
-    return entry[2]
+
+    return _once(_ROW_PROCESSORS[dialect.name], statement, build)
 
 
 def _processed(row: Any, processors: _Processors) -> tuple[Any, ...]:
@@ -297,18 +310,16 @@ def _processed(row: Any, processors: _Processors) -> tuple[Any, ...]:
 def _json_page(statement: Any) -> tuple[Any, _Processors]:
     """SQLite: `statement` as one row, a JSON array of its rows in its order, and the
     processors of its columns."""
-    entry = _JSON_PAGES.get(id(statement))
-    if entry is None or entry[0] is not statement:
+
+    def build() -> Any:
         if any(isinstance(c.type, (Float, Numeric)) for c in statement.selected_columns):
             # stored as REAL (Money is text, exact): SQLite's JSON text keeps 15 digits
             raise TypeError("a REAL column loses digits in SQLite's JSON text; read it by row")
         page = statement.subquery()
-        wrapped = select(func.json_group_array(func.json_array(*page.c)))
-        if len(_JSON_PAGES) > 256:
-            _JSON_PAGES.clear()
-        entry = (statement, wrapped, _row_processors(statement, _sqlite_dialect()))
-        _JSON_PAGES[id(statement)] = entry
-    return entry[1], entry[2]
+        return select(func.json_group_array(func.json_array(*page.c)))
+
+    wrapped = _once(_JSON_PAGES, statement, build)
+    return wrapped, _row_processors(statement, _sqlite_dialect())
 
 
 @lru_cache(maxsize=1)
